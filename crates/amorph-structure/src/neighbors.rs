@@ -14,63 +14,106 @@ use crate::error::{Error, Result};
 use crate::lattice::Lattice;
 use crate::structure::Structure;
 
-/// Atoms per parallel work unit: large enough to amortise scheduling, small enough to balance.
-const CHUNK: usize = 512;
+/// Bins per cutoff along each axis: half-cutoff bins check ~40 % fewer pairs than cutoff-wide ones.
+const BINS_PER_CUTOFF: f64 = 2.0;
+
+/// Atoms per parallel work unit (whole bins are grouped until they hold about this many atoms).
+const CHUNK_ATOMS: usize = 1024;
 
 /// One neighbour `j` of an atom `i`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Neighbor {
-    /// Index of the neighbour.
-    pub index: usize,
+    /// Index of the neighbour j.
+    pub index: u32,
+    /// Lattice translation of j, in units of the lattice vectors: this neighbour sits at
+    /// `r_j + image·(a, b, c)` for the positions as given (wrapped or not).
+    pub image: [i32; 3],
     /// Distance, Å.
     pub distance: f64,
-    /// Vector from atom i to this image of j, Å: `r_j + image·(a, b, c) − r_i` with the positions as
-    /// given (wrapped or not).
-    pub vector: Vector3<f64>,
-    /// Lattice translation of j, in units of the lattice vectors.
-    pub image: [i32; 3],
 }
 
 /// Which pairs a neighbour list holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum PairSet {
     /// Every ordered pair: j is listed under i and i under j (coordination, features).
     #[default]
     Full,
-    /// Every unordered pair once, under the lower index; a periodic self-image once (forces, RDF).
+    /// Every unordered pair once (under one of its two atoms), a periodic self image once (forces,
+    /// RDF).
     Half,
 }
 
-/// Atoms binned into a periodic grid of cells in fractional coordinates.
-pub(crate) struct CellGrid<'a> {
-    lattice: &'a Lattice,
-    cutoff: f64,
-    n: [usize; 3],
-    reach: [i64; 3],
-    /// Wrapped Cartesian positions.
-    wrapped: Vec<Vector3<f64>>,
-    /// Integer part removed by wrapping, per atom.
-    offset: Vec<[i32; 3]>,
-    bin_of: Vec<[i64; 3]>,
-    bin_start: Vec<usize>,
-    atoms: Vec<usize>,
+/// A run of consecutive bins along the last axis reachable from a home bin, all under one lattice
+/// translation: their atoms are contiguous in memory.
+#[derive(Clone, Copy)]
+struct Run {
+    /// First and one-past-last flat bin index of the run.
+    first: usize,
+    end: usize,
+    shift: [i32; 3],
+    shift_cart: Vector3<f64>,
+    /// Lexicographic sign of `shift` (for half lists).
+    positive: bool,
+    zero: bool,
 }
 
-impl<'a> CellGrid<'a> {
-    pub(crate) fn new(lattice: &'a Lattice, positions: &[Vector3<f64>], cutoff: f64) -> Result<Self> {
+/// Per axis and home coordinate h: the segments `(first, last, shift)` covering h − reach ..= h +
+/// reach, split where the range wraps around the cell (each segment has one translation).
+fn axis_segments(n: usize, reach: i64) -> Vec<Vec<(usize, usize, i32)>> {
+    let n = n as i64;
+    (0..n)
+        .map(|h| {
+            let mut segs: Vec<(usize, usize, i32)> = Vec::new();
+            for t in h - reach..=h + reach {
+                let (b, s) = (t.rem_euclid(n) as usize, t.div_euclid(n) as i32);
+                match segs.last_mut() {
+                    Some(last) if last.2 == s => last.1 = b,
+                    _ => segs.push((b, b, s)),
+                }
+            }
+            segs
+        })
+        .collect()
+}
+
+/// Atoms binned into a periodic grid in fractional coordinates and stored in bin order, so that the
+/// inner loop streams through contiguous memory.
+pub(crate) struct CellGrid {
+    cutoff: f64,
+    n: [usize; 3],
+    lattice: Lattice,
+    /// Wrapped Cartesian positions in bin order.
+    pub(crate) pos: Vec<Vector3<f64>>,
+    /// Original index of each binned atom.
+    pub(crate) original: Vec<u32>,
+    /// Integer part removed by wrapping, in bin order.
+    pub(crate) offset: Vec<[i32; 3]>,
+    /// `bin_start[b]..bin_start[b + 1]` are the atoms of bin b.
+    bin_start: Vec<usize>,
+    /// [`axis_segments`] of each axis.
+    segments: [Vec<Vec<(usize, usize, i32)>>; 3],
+}
+
+impl CellGrid {
+    pub(crate) fn new(lattice: &Lattice, positions: &[Vector3<f64>], cutoff: f64) -> Result<Self> {
         if !(cutoff.is_finite() && cutoff > 0.0) {
             return Err(Error::InvalidArgument(format!(
                 "neighbour cutoff must be positive and finite, got {cutoff}"
             )));
         }
+        if positions.len() > u32::MAX as usize {
+            return Err(Error::InvalidArgument("more than 2³² atoms".into()));
+        }
         let widths = lattice.perpendicular_widths();
-        let n = widths.map(|w| ((w / cutoff).floor() as usize).clamp(1, 1 << 10));
+        // Bounded so that a tiny cutoff in a huge cell cannot allocate an absurd grid.
+        let max_per_axis = ((positions.len() as f64).cbrt().ceil() as usize * 2).max(1);
+        let n = widths.map(|w| ((BINS_PER_CUTOFF * w / cutoff).floor() as usize).clamp(1, max_per_axis));
+        // Two points within the cutoff differ by at most cutoff / width in each fractional coordinate.
         let reach = [0, 1, 2].map(|k| (cutoff * n[k] as f64 / widths[k]).ceil() as i64);
-        let total_bins = n[0] * n[1] * n[2];
-        let mut wrapped = Vec::with_capacity(positions.len());
-        let mut offset = Vec::with_capacity(positions.len());
+        let nbins = n[0] * n[1] * n[2];
         let mut bin_of = Vec::with_capacity(positions.len());
-        let mut counts = vec![0usize; total_bins + 1];
+        let mut wrapped = Vec::with_capacity(positions.len());
+        let mut counts = vec![0usize; nbins + 1];
         for (i, p) in positions.iter().enumerate() {
             let f = lattice.to_fractional(p);
             if f.iter().any(|x| !x.is_finite() || x.abs() > 1e9) {
@@ -85,122 +128,164 @@ impl<'a> CellGrid<'a> {
                     *x = 0.0
                 }
             });
-            let b = [0, 1, 2].map(|k| ((fw[k] * n[k] as f64) as i64).min(n[k] as i64 - 1));
-            wrapped.push(lattice.to_cartesian(&fw));
-            offset.push([fl.x as i32, fl.y as i32, fl.z as i32]);
-            bin_of.push(b);
-            counts[Self::flat(n, b) + 1] += 1;
+            let b = [0, 1, 2].map(|k| ((fw[k] * n[k] as f64) as usize).min(n[k] - 1));
+            let flat = (b[0] * n[1] + b[1]) * n[2] + b[2];
+            counts[flat + 1] += 1;
+            bin_of.push(flat);
+            wrapped.push((lattice.to_cartesian(&fw), [fl.x as i32, fl.y as i32, fl.z as i32]));
         }
         for k in 1..counts.len() {
             counts[k] += counts[k - 1];
         }
         let bin_start = counts.clone();
         let mut fill = counts;
-        let mut atoms = vec![0usize; positions.len()];
-        for (i, b) in bin_of.iter().enumerate() {
-            let slot = &mut fill[Self::flat(n, *b)];
-            atoms[*slot] = i;
-            *slot += 1;
+        let natoms = positions.len();
+        let mut pos = vec![Vector3::zeros(); natoms];
+        let mut original = vec![0u32; natoms];
+        let mut offset = vec![[0i32; 3]; natoms];
+        for (i, &b) in bin_of.iter().enumerate() {
+            let slot = fill[b];
+            fill[b] += 1;
+            pos[slot] = wrapped[i].0;
+            offset[slot] = wrapped[i].1;
+            original[slot] = i as u32;
         }
+        let segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
         Ok(CellGrid {
-            lattice,
             cutoff,
             n,
-            reach,
-            wrapped,
+            lattice: lattice.clone(),
+            segments,
+            pos,
+            original,
             offset,
-            bin_of,
             bin_start,
-            atoms,
         })
     }
 
-    #[inline]
-    fn flat(n: [usize; 3], b: [i64; 3]) -> usize {
-        (b[0] as usize * n[1] + b[1] as usize) * n[2] + b[2] as usize
+    fn nbins(&self) -> usize {
+        self.n[0] * self.n[1] * self.n[2]
     }
 
-    pub(crate) fn natoms(&self) -> usize {
-        self.wrapped.len()
+    /// Consecutive ranges of home bins holding about `CHUNK_ATOMS` atoms each: the parallel work
+    /// units, fixed by the structure alone so results do not depend on the thread count.
+    pub(crate) fn chunks(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut first = 0;
+        for b in 0..self.nbins() {
+            if self.bin_start[b + 1] - self.bin_start[first] >= CHUNK_ATOMS {
+                out.push(first..b + 1);
+                first = b + 1;
+            }
+        }
+        if first < self.nbins() {
+            out.push(first..self.nbins());
+        }
+        out
     }
 
-    /// Calls `visit(j, distance², vector, image)` for every atom j (any image) within the cutoff of
-    /// atom i, excluding i itself at zero translation. With `half`, only j > i, or j == i with a
-    /// positive image, are visited.
-    #[inline]
-    pub(crate) fn for_each_neighbor(
-        &self,
-        i: usize,
-        half: bool,
-        mut visit: impl FnMut(usize, f64, Vector3<f64>, [i32; 3]),
-    ) {
-        let rc2 = self.cutoff * self.cutoff;
-        let bi = self.bin_of[i];
-        let ri = self.wrapped[i];
-        let oi = self.offset[i];
-        let n = self.n.map(|x| x as i64);
-        for d0 in -self.reach[0]..=self.reach[0] {
-            let t0 = bi[0] + d0;
-            let (b0, s0) = (t0.rem_euclid(n[0]), t0.div_euclid(n[0]));
-            for d1 in -self.reach[1]..=self.reach[1] {
-                let t1 = bi[1] + d1;
-                let (b1, s1) = (t1.rem_euclid(n[1]), t1.div_euclid(n[1]));
-                for d2 in -self.reach[2]..=self.reach[2] {
-                    let t2 = bi[2] + d2;
-                    let (b2, s2) = (t2.rem_euclid(n[2]), t2.div_euclid(n[2]));
-                    let shift = [s0, s1, s2];
-                    let zero_shift = shift == [0, 0, 0];
-                    let sv = self
-                        .lattice
-                        .to_cartesian(&Vector3::new(s0 as f64, s1 as f64, s2 as f64));
-                    let bin = Self::flat(self.n, [b0, b1, b2]);
-                    for &j in &self.atoms[self.bin_start[bin]..self.bin_start[bin + 1]] {
-                        if half {
-                            if j < i || (j == i && !lexicographically_positive(shift)) {
-                                continue;
-                            }
-                        } else if j == i && zero_shift {
-                            continue;
-                        }
-                        // (r_j − r_i) first: a self image then comes out as the exact lattice vector.
-                        let v = (self.wrapped[j] - ri) + sv;
-                        let d2 = v.norm_squared();
-                        if d2 <= rc2 {
-                            let oj = self.offset[j];
-                            let image = [
-                                shift[0] as i32 - oj[0] + oi[0],
-                                shift[1] as i32 - oj[1] + oi[1],
-                                shift[2] as i32 - oj[2] + oi[2],
-                            ];
-                            visit(j, d2, v, image);
+    /// The runs of bins within reach of `home`, each with its translation.
+    fn reachable(&self, home: usize, out: &mut Vec<Run>) {
+        out.clear();
+        let n = self.n;
+        let h = [home / (n[1] * n[2]), (home / n[2]) % n[1], home % n[2]];
+        let (a, b, c) = (
+            self.lattice.vector(0),
+            self.lattice.vector(1),
+            self.lattice.vector(2),
+        );
+        for &(f0, l0, s0) in &self.segments[0][h[0]] {
+            for b0 in f0..=l0 {
+                for &(f1, l1, s1) in &self.segments[1][h[1]] {
+                    for b1 in f1..=l1 {
+                        let row = (b0 * n[1] + b1) * n[2];
+                        for &(f2, l2, s2) in &self.segments[2][h[2]] {
+                            let shift = [s0, s1, s2];
+                            out.push(Run {
+                                first: row + f2,
+                                end: row + l2 + 1,
+                                shift,
+                                shift_cart: a * s0 as f64 + b * s1 as f64 + c * s2 as f64,
+                                positive: s0 > 0 || (s0 == 0 && (s1 > 0 || (s1 == 0 && s2 > 0))),
+                                zero: shift == [0, 0, 0],
+                            });
                         }
                     }
                 }
             }
         }
     }
+
+    /// For every atom of the home bins in `bins` (in bin order), calls `f(p, runs)` with its slot and
+    /// the runs of candidate neighbours within reach. With `half`, the runs are cut so that each
+    /// unordered pair (and each ± pair of self images) comes once.
+    pub(crate) fn visit_runs(
+        &self,
+        bins: std::ops::Range<usize>,
+        half: bool,
+        mut f: impl FnMut(usize, &[Candidates]),
+    ) {
+        let mut reach = Vec::new();
+        let mut runs = Vec::new();
+        for home in bins {
+            self.reachable(home, &mut reach);
+            for p in self.bin_start[home]..self.bin_start[home + 1] {
+                runs.clear();
+                for r in &reach {
+                    let (lo, hi) = (self.bin_start[r.first], self.bin_start[r.end]);
+                    // A half list keeps an unordered pair from its lower slot in bin order, and a
+                    // self image from its positive translation.
+                    let lo = if half { lo.max(p) } else { lo };
+                    if lo < hi {
+                        let skip_self = r.zero || (half && !r.positive);
+                        runs.push(Candidates {
+                            slots: lo..hi,
+                            skip: if skip_self { p } else { usize::MAX },
+                            shift: r.shift,
+                            shift_cart: r.shift_cart,
+                        });
+                    }
+                }
+                f(p, &runs);
+            }
+        }
+    }
+
+    /// Squared cutoff, Å².
+    pub(crate) fn cutoff2(&self) -> f64 {
+        self.cutoff * self.cutoff
+    }
 }
 
-#[inline]
-fn lexicographically_positive(s: [i64; 3]) -> bool {
-    s[0] > 0 || (s[0] == 0 && (s[1] > 0 || (s[1] == 0 && s[2] > 0)))
+/// Candidate neighbours of an atom: the atoms in `slots`, translated by `shift`.
+pub(crate) struct Candidates {
+    /// Slots of the candidates.
+    pub slots: std::ops::Range<usize>,
+    /// A slot to leave out (the centre itself), or `usize::MAX`.
+    pub skip: usize,
+    /// Lattice translation of the candidates.
+    pub shift: [i32; 3],
+    /// The same translation, Å.
+    pub shift_cart: Vector3<f64>,
 }
 
-/// Neighbours of every atom within a cutoff, stored compactly (one contiguous array, one offset per
-/// atom). Built in O(N) with a cell list, in parallel; the result does not depend on the thread count.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Neighbours of every atom within a cutoff. Built in O(N) with a cell list, in parallel; the result
+/// does not depend on the thread count. Entries are 24 bytes (index, image, distance); the Cartesian
+/// vector is available from [`vector`](Self::vector).
+#[derive(Debug, Clone, PartialEq)]
 pub struct NeighborList {
     cutoff: f64,
-    pair_set: PairSetRepr,
-    start: Vec<usize>,
-    neighbors: Vec<Neighbor>,
+    pair_set: PairSet,
+    lattice: Lattice,
+    positions: Vec<Vector3<f64>>,
+    /// Entries, one vector per parallel work unit (kept apart to avoid a copy).
+    blocks: Vec<Vec<Neighbor>>,
+    /// Per atom: (block, start, count).
+    location: Vec<Span>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-enum PairSetRepr {
-    Full,
-    Half,
-}
+/// Where an atom's entries are: (atom or block, start, count).
+type Span = (u32, u32, u32);
 
 impl NeighborList {
     /// Full neighbour list (every ordered pair) of a structure within `cutoff` Å.
@@ -212,47 +297,82 @@ impl NeighborList {
     pub fn build(lattice: &Lattice, positions: &[Vector3<f64>], cutoff: f64, pairs: PairSet) -> Result<Self> {
         let grid = CellGrid::new(lattice, positions, cutoff)?;
         let half = pairs == PairSet::Half;
-        let natoms = grid.natoms();
-        let chunks: Vec<(Vec<usize>, Vec<Neighbor>)> = (0..natoms.div_ceil(CHUNK))
+        let rc2 = grid.cutoff2();
+        let sphere = 4.0 / 3.0 * std::f64::consts::PI * cutoff.powi(3);
+        let per_atom = positions.len() as f64 / lattice.volume() * sphere * if half { 0.5 } else { 1.0 };
+        let expected = (1.15 * per_atom).ceil().min(1e6) as usize;
+        let blocks: Vec<(Vec<Neighbor>, Vec<Span>)> = grid
+            .chunks()
             .into_par_iter()
-            .map(|c| {
-                let range = c * CHUNK..((c + 1) * CHUNK).min(natoms);
-                let mut counts = Vec::with_capacity(range.len());
-                let mut list = Vec::new();
-                for i in range {
-                    let before = list.len();
-                    grid.for_each_neighbor(i, half, |j, d2, vector, image| {
-                        list.push(Neighbor {
-                            index: j,
-                            distance: d2.sqrt(),
-                            vector,
-                            image,
-                        })
-                    });
-                    counts.push(list.len() - before);
+            .map(|bins| {
+                const EMPTY: Neighbor = Neighbor {
+                    index: 0,
+                    image: [0; 3],
+                    distance: 0.0,
+                };
+                // `list[..len]` holds the entries; beyond `len` is scratch reused by the next atom.
+                // Sized from the ideal-gas estimate so that it rarely grows.
+                let atoms = grid.bin_start[bins.end] - grid.bin_start[bins.start];
+                let mut list: Vec<Neighbor> = Vec::with_capacity(atoms * expected + 256);
+                let mut len = 0;
+                let mut spans: Vec<Span> = Vec::new();
+                grid.visit_runs(bins, half, |p, runs| {
+                    let ri = grid.pos[p];
+                    let oi = grid.offset[p];
+                    let room: usize = runs.iter().map(|c| c.slots.len()).sum();
+                    if list.len() < len + room {
+                        list.resize((len + room).max(2 * list.len()), EMPTY);
+                    }
+                    // Branch-free: every candidate is written, and kept only if within the cutoff.
+                    let out = &mut list[len..];
+                    let mut n = 0;
+                    for c in runs {
+                        let r = c.slots.clone();
+                        for (q, ((pq, oq), &j)) in r.clone().zip(
+                            grid.pos[r.clone()]
+                                .iter()
+                                .zip(&grid.offset[r.clone()])
+                                .zip(&grid.original[r]),
+                        ) {
+                            // (r_j − r_i) first: a self image comes out as the exact lattice vector.
+                            let d2 = ((pq - ri) + c.shift_cart).norm_squared();
+                            out[n] = Neighbor {
+                                index: j,
+                                image: [
+                                    c.shift[0] - oq[0] + oi[0],
+                                    c.shift[1] - oq[1] + oi[1],
+                                    c.shift[2] - oq[2] + oi[2],
+                                ],
+                                distance: d2,
+                            };
+                            n += usize::from((d2 <= rc2) & (q != c.skip));
+                        }
+                    }
+                    spans.push((grid.original[p], len as u32, n as u32));
+                    len += n;
+                });
+                list.truncate(len);
+                for e in &mut list {
+                    e.distance = e.distance.sqrt();
                 }
-                (counts, list)
+                (list, spans)
             })
             .collect();
-        let total: usize = chunks.iter().map(|c| c.1.len()).sum();
-        let mut start = Vec::with_capacity(natoms + 1);
-        let mut neighbors = Vec::with_capacity(total);
-        start.push(0);
-        for (counts, list) in chunks {
-            for c in counts {
-                start.push(start.last().copied().unwrap_or(0) + c);
+        let mut location = vec![(0u32, 0u32, 0u32); positions.len()];
+        let mut lists = Vec::with_capacity(blocks.len());
+        for (b, (list, spans)) in blocks.into_iter().enumerate() {
+            for (i, start, count) in spans {
+                location[i as usize] = (b as u32, start, count);
             }
-            neighbors.extend(list);
+            lists.push(list);
         }
         Ok(NeighborList {
             cutoff,
-            pair_set: if half {
-                PairSetRepr::Half
-            } else {
-                PairSetRepr::Full
-            },
-            start,
-            neighbors,
+            pair_set: pairs,
+            lattice: lattice.clone(),
+            positions: positions.to_vec(),
+            blocks: lists,
+            location,
         })
     }
 
@@ -263,29 +383,32 @@ impl NeighborList {
 
     /// Which pairs the list holds.
     pub fn pair_set(&self) -> PairSet {
-        match self.pair_set {
-            PairSetRepr::Full => PairSet::Full,
-            PairSetRepr::Half => PairSet::Half,
-        }
+        self.pair_set
     }
 
     /// Number of atoms.
     pub fn natoms(&self) -> usize {
-        self.start.len() - 1
+        self.location.len()
     }
 
     /// Total number of stored neighbour entries.
     pub fn num_entries(&self) -> usize {
-        self.neighbors.len()
+        self.blocks.iter().map(Vec::len).sum()
     }
 
-    /// Neighbours of atom `i` (in a half list: only those with a higher index or a positive self
-    /// image).
+    /// Neighbours of atom `i` (in a half list, only the pairs stored under i).
     pub fn neighbors(&self, i: usize) -> &[Neighbor] {
-        &self.neighbors[self.start[i]..self.start[i + 1]]
+        let (b, start, count) = self.location[i];
+        &self.blocks[b as usize][start as usize..(start + count) as usize]
     }
 
-    /// Every stored entry as `(i, neighbour)`.
+    /// Cartesian vector from atom `i` to its neighbour `n`, Å: `r_j + image·(a, b, c) − r_i`.
+    pub fn vector(&self, i: usize, n: &Neighbor) -> Vector3<f64> {
+        let img = Vector3::new(n.image[0] as f64, n.image[1] as f64, n.image[2] as f64);
+        (self.positions[n.index as usize] - self.positions[i]) + self.lattice.to_cartesian(&img)
+    }
+
+    /// Every stored entry as `(i, neighbour)`, by atom index.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Neighbor)> + '_ {
         (0..self.natoms()).flat_map(move |i| self.neighbors(i).iter().map(move |n| (i, n)))
     }
@@ -355,8 +478,9 @@ impl VerletList {
         self.pairs.clear();
         self.shifts.clear();
         for (i, n) in list.iter() {
-            self.pairs.push((i as u32, n.index as u32));
-            self.shifts.push(n.vector - (positions[n.index] - positions[i]));
+            self.pairs.push((i as u32, n.index));
+            self.shifts
+                .push(list.vector(i, n) - (positions[n.index as usize] - positions[i]));
         }
         self.reference.clear();
         self.reference.extend_from_slice(positions);
@@ -436,7 +560,7 @@ mod tests {
             got.sort_by_key(|a| (a.0, a.1));
             assert_eq!(got.len(), want.len());
             for (g, w) in got.iter().zip(want) {
-                assert_eq!((g.0, g.1), (w.0, w.1));
+                assert_eq!((g.0 as usize, g.1), (w.0, w.1));
                 assert!((g.2 - w.2).abs() < 1e-12);
             }
         }

@@ -18,9 +18,6 @@ use crate::neighbors::CellGrid;
 use crate::structure::Structure;
 use crate::trajectory::Trajectory;
 
-/// Atoms per parallel work unit.
-const CHUNK: usize = 256;
-
 /// Total and partial radial distribution functions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rdf {
@@ -125,33 +122,41 @@ impl Accumulator {
         let dr = self.rmax / self.bins as f64;
         let bins = self.bins;
         let grid = CellGrid::new(s.lattice(), s.positions(), self.rmax)?;
-        let natoms = s.len();
         // Ordered pair counts per (centre kind, neighbour kind, bin): integers, so the parallel sum is
         // exact and independent of the thread count.
-        let counts: Vec<u64> = (0..natoms.div_ceil(CHUNK))
+        let rc2 = grid.cutoff2();
+        let stride = bins;
+        let inv_dr = 1.0 / dr;
+        let counts: Vec<u64> = grid
+            .chunks()
             .into_par_iter()
-            .map(|c| {
-                let mut h = vec![0u64; ne * ne * bins];
-                for i in c * CHUNK..((c + 1) * CHUNK).min(natoms) {
-                    let ki = kind[i];
-                    grid.for_each_neighbor(i, true, |j, d2, _, _| {
-                        let k = (d2.sqrt() / dr) as usize;
-                        if k < bins {
-                            let kj = kind[j];
-                            h[(ki * ne + kj) * bins + k] += 1;
-                            h[(kj * ne + ki) * bins + k] += 1;
+            .map(|bins_range| {
+                let mut h = vec![0u64; ne * ne * stride];
+                grid.visit_runs(bins_range, true, |p, runs| {
+                    let ki = kind[grid.original[p] as usize];
+                    let ri = grid.pos[p];
+                    for c in runs {
+                        for q in c.slots.clone() {
+                            let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
+                            if (d2 < rc2) & (q != c.skip) {
+                                let k = ((d2.sqrt() * inv_dr) as usize).min(bins - 1);
+                                let kj = kind[grid.original[q] as usize];
+                                h[(ki * ne + kj) * stride + k] += 1;
+                                h[(kj * ne + ki) * stride + k] += 1;
+                            }
                         }
-                    });
-                }
+                    }
+                });
                 h
             })
             .reduce(
-                || vec![0u64; ne * ne * bins],
+                || vec![0u64; ne * ne * stride],
                 |mut a, b| {
                     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
                     a
                 },
             );
+        let natoms = s.len();
         let volume = s.volume();
         let n_of: Vec<f64> = (0..ne)
             .map(|k| kind.iter().filter(|&&x| x == k).count() as f64)
@@ -163,7 +168,7 @@ impl Accumulator {
                 let per = &mut self.per_center[a * ne + b];
                 for (k, p) in per.iter_mut().enumerate() {
                     if n_of[a] > 0.0 {
-                        *p += counts[(a * ne + b) * bins + k] as f64 / n_of[a];
+                        *p += counts[(a * ne + b) * stride + k] as f64 / n_of[a];
                     }
                 }
             }
@@ -172,7 +177,7 @@ impl Accumulator {
             for b in a..ne {
                 let idx = a * ne + b;
                 for k in 0..bins {
-                    let n = counts[(a * ne + b) * bins + k] as f64;
+                    let n = counts[(a * ne + b) * stride + k] as f64;
                     if n_of[a] > 0.0 && n_of[b] > 0.0 {
                         self.g[idx][k] += volume * n / (n_of[a] * n_of[b] * shell(k));
                     }
@@ -180,7 +185,7 @@ impl Accumulator {
             }
         }
         for k in 0..bins {
-            let n: u64 = (0..ne * ne).map(|p| counts[p * bins + k]).sum();
+            let n: u64 = (0..ne * ne).map(|p| counts[p * stride + k]).sum();
             self.total[k] += volume * n as f64 / (n_total * n_total * shell(k));
         }
         self.frames += 1;
@@ -230,23 +235,34 @@ pub fn coordination_number(
 ) -> Result<f64> {
     let grid = CellGrid::new(structure.lattice(), structure.positions(), cutoff)?;
     let species = structure.species();
-    let centers = structure.indices_of(center);
-    if centers.is_empty() {
+    let centers = species.iter().filter(|&&e| e == center).count();
+    if centers == 0 {
         return Err(Error::InvalidArgument(format!(
             "the structure has no {center} atom"
         )));
     }
-    let total: usize = centers
-        .par_iter()
-        .map(|&i| {
+    let rc2 = grid.cutoff2();
+    let total: usize = grid
+        .chunks()
+        .into_par_iter()
+        .map(|bins| {
             let mut n = 0;
-            grid.for_each_neighbor(i, false, |j, _, _, _| {
-                if species[j] == neighbor {
-                    n += 1;
+            grid.visit_runs(bins, false, |p, runs| {
+                if species[grid.original[p] as usize] != center {
+                    return;
+                }
+                let ri = grid.pos[p];
+                for c in runs {
+                    for q in c.slots.clone() {
+                        let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
+                        let hit =
+                            (d2 <= rc2) & (q != c.skip) & (species[grid.original[q] as usize] == neighbor);
+                        n += usize::from(hit);
+                    }
                 }
             });
             n
         })
         .sum();
-    Ok(total as f64 / centers.len() as f64)
+    Ok(total as f64 / centers as f64)
 }

@@ -79,12 +79,12 @@ proptest! {
                     }
                 });
             }
-            let mut got: Vec<_> = nl.neighbors(i).iter().map(|n| (n.index, n.image)).collect();
+            let mut got: Vec<_> = nl.neighbors(i).iter().map(|n| (n.index as usize, n.image)).collect();
             want.sort();
             got.sort();
             prop_assert_eq!(&got, &want, "atom {}", i);
             for n in nl.neighbors(i) {
-                prop_assert!(n.distance <= cutoff && (n.vector.norm() - n.distance).abs() < 1e-12);
+                prop_assert!(n.distance <= cutoff && (nl.vector(i, n).norm() - n.distance).abs() < 1e-12);
             }
         }
         let half = NeighborList::build(&l, &pos, cutoff, PairSet::Half).unwrap();

@@ -94,8 +94,9 @@ fn neighbor_list_matches_pymatgen() {
         // The image vector reproduces the Cartesian vector.
         for (i, n) in nl.iter() {
             let img = Vector3::new(n.image[0] as f64, n.image[1] as f64, n.image[2] as f64);
-            let v = s.positions()[n.index] + s.lattice().to_cartesian(&img) - s.positions()[i];
-            assert!((v - n.vector).norm() < 1e-10);
+            let v = s.positions()[n.index as usize] + s.lattice().to_cartesian(&img) - s.positions()[i];
+            assert!((v - nl.vector(i, n)).norm() < 1e-10);
+            assert!((v.norm() - n.distance).abs() < 1e-10);
         }
     }
 }

@@ -349,15 +349,24 @@ fn symops(b: &Block, src: Src) -> Result<Vec<SymOp>> {
     }])
 }
 
-/// pymatgen's `CifParser` snaps coordinates within a relative 1e-4 of 1/3 or 2/3 to the fraction,
-/// so that symmetry copies of special positions coincide.
-fn snap(x: f64) -> f64 {
-    for f in [1.0 / 3.0, 2.0 / 3.0] {
-        if (1.0 - x / f).abs() < 1e-4 {
-            return f;
+/// A fractional coordinate. Like pymatgen's `CifParser`, values within a relative 1e-4 of 1/3 or
+/// 2/3 become the fraction, so that symmetry copies of special positions written with 4 or 5
+/// decimals coincide; unlike it, only values written with at most 6 decimals, so that a
+/// full-precision coordinate is kept as written.
+fn frac_coord(src: Src, cell: &Cell, what: &str) -> Result<f64> {
+    let x = number(src, cell, what)?;
+    let v = cell.1.split_once('(').map_or(cell.1.as_str(), |(h, _)| h);
+    let decimals = v
+        .split_once('.')
+        .map_or(0, |(_, d)| d.bytes().take_while(u8::is_ascii_digit).count());
+    if decimals <= 6 {
+        for f in [1.0 / 3.0, 2.0 / 3.0] {
+            if (1.0 - x / f).abs() < 1e-4 {
+                return Ok(f);
+            }
         }
     }
-    x
+    Ok(x)
 }
 
 /// Same site under periodic boundaries (pymatgen's site tolerance: 1e-4 in each fractional
@@ -437,9 +446,9 @@ fn structure_from_block(b: &Block, src: Src) -> Result<Structure> {
             }
         }
         let f = Vector3::new(
-            snap(number(src, &row[ix], "_atom_site_fract_x")?),
-            snap(number(src, &row[iy], "_atom_site_fract_y")?),
-            snap(number(src, &row[iz], "_atom_site_fract_z")?),
+            frac_coord(src, &row[ix], "_atom_site_fract_x")?,
+            frac_coord(src, &row[iy], "_atom_site_fract_y")?,
+            frac_coord(src, &row[iz], "_atom_site_fract_z")?,
         );
         // The orbit of the site, duplicates merged; a copy landing on another row's site is
         // the same atom when the element agrees and a disordered site otherwise.

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::structure::{SiteProperty, Structure};
 use crate::trajectory::Trajectory;
 
-/// One `key=value` of the comment line; `quoted` when the value was in quotes or brackets.
+/// One `key=value` of the comment line, quotes and brackets removed from the value.
 struct Pair {
     key: String,
     value: String,
@@ -179,7 +179,7 @@ impl Col {
 
 fn parse_properties(spec: &str) -> std::result::Result<Vec<Col>, String> {
     let parts: Vec<&str> = spec.split(':').collect();
-    if parts.len() % 3 != 0 || parts.is_empty() {
+    if !parts.len().is_multiple_of(3) || parts.is_empty() {
         return Err(format!(
             "Properties='{}' is not a list of name:type:count triples",
             shorten(spec)
@@ -264,12 +264,18 @@ fn parse_frame(cur: &mut Cursor, src: Src, count_line: usize, count_text: &str) 
     })?;
     // Plain xyz with a cell: species and positions only.
     let mut cols = cols.unwrap_or_else(|| vec![Col::Species, Col::Pos]);
-    let width: usize = cols.iter().map(Col::width).sum();
+    let width = cols
+        .iter()
+        .try_fold(0usize, |acc, c| acc.checked_add(c.width()))
+        .ok_or_else(|| src.err(cl, "Properties: column counts overflow"))?;
+    if n == 0 {
+        return Err(src.err(count_line, "a frame with no atoms"));
+    }
 
     let mut species = Vec::with_capacity(n.min(1 << 20));
     let mut positions = Vec::with_capacity(n.min(1 << 20));
     for i in 0..n {
-        let (l, t) = cur.expect(src, &format!("atom {} of {n}", i + 1))?;
+        let (l, t) = cur.expect(src, format_args!("atom {} of {n}", i + 1))?;
         let found = t.split_ascii_whitespace().count();
         if found != width {
             return Err(src.err(
@@ -471,6 +477,11 @@ fn push_frame(out: &mut String, s: &Structure) -> Result<()> {
     let site = s.site_properties();
     for (name, p) in site {
         check_name(name)?;
+        if matches!(name.as_str(), "species" | "pos" | "Z") {
+            return Err(Error::InvalidArgument(format!(
+                "site property '{name}' would clash with the extended-XYZ column of that name"
+            )));
+        }
         let ty = match p {
             SiteProperty::Real(_) => "R:1",
             SiteProperty::Int(_) => "I:1",

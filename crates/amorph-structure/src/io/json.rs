@@ -105,6 +105,9 @@ pub(crate) fn parse_json(text: &str, src: Src) -> Result<Structure> {
         .get("sites")
         .and_then(Value::as_array)
         .ok_or_else(|| src.err(0, "no 'sites' list"))?;
+    if sites.is_empty() {
+        return Err(src.err(0, "'sites' is empty: a structure with no atoms"));
+    }
     let mut species = Vec::with_capacity(sites.len());
     let mut positions = Vec::with_capacity(sites.len());
     let mut names: Vec<&str> = Vec::new();

@@ -161,6 +161,9 @@ pub(crate) fn parse_lammps(text: &str, src: Src) -> Result<Structure> {
     }
 
     let (nl, natoms) = natoms.ok_or_else(|| src.err(0, "no 'N atoms' line in the header"))?;
+    if natoms == 0 {
+        return Err(src.err(nl, "zero atoms"));
+    }
     if !seen_atoms {
         return Err(src.err(0, "no Atoms section"));
     }
@@ -319,7 +322,7 @@ fn guess_style(atoms: &[AtomLine], ntypes: Option<usize>) -> std::result::Result
 
 /// The element whose standard mass is closest (pymatgen's guess for unnamed LAMMPS types).
 fn nearest_element(mass: f64) -> Option<Element> {
-    if !(mass > 0.0) {
+    if mass <= 0.0 {
         return None;
     }
     Element::all().min_by(|a, b| {

@@ -76,8 +76,9 @@ impl<'a> Cursor<'a> {
         self.line
     }
 
-    /// The next line, or an "unexpected end of file" error naming what was expected.
-    pub fn expect(&mut self, src: Src, what: &str) -> Result<(usize, &'a str)> {
+    /// The next line, or an "unexpected end of file" error naming what was expected. `what` is
+    /// only formatted on error (pass `format_args!` in loops: no allocation per line).
+    pub fn expect(&mut self, src: Src, what: impl std::fmt::Display) -> Result<(usize, &'a str)> {
         let after = self.line;
         self.next_line()
             .ok_or_else(|| src.err(after + 1, format!("unexpected end of file: expected {what}")))
@@ -112,8 +113,9 @@ pub(crate) fn f64_at(src: Src, line: usize, tok: &str) -> Result<f64> {
     parse_f64(tok).map_err(|m| src.err(line, m))
 }
 
-/// Reads three real numbers from the first three whitespace-separated tokens of a line.
-pub(crate) fn three_f64(src: Src, line: usize, text: &str, what: &str) -> Result<[f64; 3]> {
+/// Reads three real numbers from the first three whitespace-separated tokens of a line; `what`
+/// names them in errors and is only formatted then.
+pub(crate) fn three_f64(src: Src, line: usize, text: &str, what: impl std::fmt::Display) -> Result<[f64; 3]> {
     let mut it = text.split_ascii_whitespace();
     let mut out = [0.0; 3];
     for (k, v) in out.iter_mut().enumerate() {

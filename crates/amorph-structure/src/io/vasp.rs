@@ -48,11 +48,11 @@ fn parse_header<'a>(cur: &mut Cursor<'a>, src: Src) -> Result<Header<'a>> {
     let mut rows = [[0.0; 3]; 3];
     let mut first_lattice_line = 0;
     for (i, row) in rows.iter_mut().enumerate() {
-        let (l, t) = cur.expect(src, &format!("lattice vector {}", ["a", "b", "c"][i]))?;
+        let (l, t) = cur.expect(src, format_args!("lattice vector {}", ["a", "b", "c"][i]))?;
         if i == 0 {
             first_lattice_line = l;
         }
-        *row = three_f64(src, l, t, &format!("lattice vector {}", ["a", "b", "c"][i]))?;
+        *row = three_f64(src, l, t, format_args!("lattice vector {}", ["a", "b", "c"][i]))?;
     }
     let mut m = Matrix3::from_fn(|i, j| rows[i][j]);
     let cart_scale = match scales.as_slice() {
@@ -62,7 +62,7 @@ fn parse_header<'a>(cur: &mut Cursor<'a>, src: Src) -> Result<Header<'a>> {
         }
         [s] if *s < 0.0 => {
             let v = m.determinant().abs();
-            if !(v > 0.0) {
+            if v.is_nan() || v <= 0.0 {
                 return Err(src.err(first_lattice_line, "the lattice vectors span no volume"));
             }
             let f = (-s / v).cbrt();
@@ -100,6 +100,7 @@ fn parse_header<'a>(cur: &mut Cursor<'a>, src: Src) -> Result<Header<'a>> {
     }
     if !cur.peek().is_some_and(first_token_is_count) {
         let mut sym = Vec::new();
+        let mut first_species_line = true;
         while !cur.peek().is_some_and(first_token_is_count) {
             let (l, t) = cur.expect(src, "the atom counts")?;
             if t.trim().is_empty() {
@@ -108,15 +109,19 @@ fn parse_header<'a>(cur: &mut Cursor<'a>, src: Src) -> Result<Header<'a>> {
             for tok in t.split_ascii_whitespace() {
                 // VASP 6 writes POTCAR names such as 'Fe_pv' or 'Si/1f2e3d'.
                 let e = element_strict(tok).ok_or_else(|| {
-                    let what = if sym.is_empty() {
-                        "unknown element symbol"
+                    let m = if first_species_line {
+                        format!("unknown element symbol '{}'", shorten(tok))
                     } else {
-                        "neither an element symbol nor an atom count:"
+                        format!(
+                            "'{}' is neither an element symbol nor an atom count",
+                            shorten(tok)
+                        )
                     };
-                    src.err(l, format!("{what} '{}'", shorten(tok)))
+                    src.err(l, m)
                 })?;
                 sym.push(e);
             }
+            first_species_line = false;
         }
         symbols = Some(sym);
     }
@@ -276,8 +281,8 @@ pub(crate) fn parse_poscar(text: &str, src: Src) -> Result<Structure> {
     // Symbols after the coordinates, for VASP 4 files (pymatgen reads species from them).
     let mut labels: Vec<Option<Element>> = Vec::new();
     for i in 0..n {
-        let (l, t) = cur.expect(src, &format!("coordinates of atom {} of {n}", i + 1))?;
-        let p = three_f64(src, l, t, &format!("atom {}", i + 1))?;
+        let (l, t) = cur.expect(src, format_args!("coordinates of atom {} of {n}", i + 1))?;
+        let p = three_f64(src, l, t, format_args!("atom {}", i + 1))?;
         let mut toks = t.split_ascii_whitespace().skip(3);
         if selective {
             let mut f = [false; 3];
@@ -368,8 +373,8 @@ fn parse_velocity_block(
     }
     let mut v = Vec::with_capacity(n.min(1 << 20));
     for i in 0..n {
-        let (l, t) = cur.expect(src, &format!("velocity of atom {} of {n}", i + 1))?;
-        let x = Vector3::from(three_f64(src, l, t, &format!("velocity of atom {}", i + 1))?);
+        let (l, t) = cur.expect(src, format_args!("velocity of atom {} of {n}", i + 1))?;
+        let x = Vector3::from(three_f64(src, l, t, format_args!("velocity of atom {}", i + 1))?);
         let x = if direct { lattice.to_cartesian(&x) } else { x };
         v.push([x.x, x.y, x.z]);
     }
@@ -396,6 +401,16 @@ fn separator(line: &str) -> Option<bool> {
 pub(crate) fn parse_xdatcar(text: &str, src: Src, max_frames: Option<usize>) -> Result<Trajectory> {
     let mut cur = Cursor::new(text);
     let mut h = parse_header(&mut cur, src)?;
+    // Every atom takes a line of at least "0 0 0": refuse absurd counts before allocating for them.
+    if h.natoms > text.len() / 6 {
+        return Err(src.err(
+            h.counts_line,
+            format!(
+                "the counts add up to {} atoms, more than the file can hold",
+                h.natoms
+            ),
+        ));
+    }
     let species = match &h.symbols {
         Some(sym) => expand(sym, &h.counts),
         None => expand(&groups_without_species_line(src, &h)?.0, &h.counts),
@@ -426,13 +441,15 @@ pub(crate) fn parse_xdatcar(text: &str, src: Src, max_frames: Option<usize>) -> 
                 buf.clear();
                 let frame = traj.len() + 1;
                 for i in 0..n {
-                    let (l, t) =
-                        cur.expect(src, &format!("atom {} of {n} in configuration {frame}", i + 1))?;
+                    let (l, t) = cur.expect(
+                        src,
+                        format_args!("atom {} of {n} in configuration {frame}", i + 1),
+                    )?;
                     let p = Vector3::from(three_f64(
                         src,
                         l,
                         t,
-                        &format!("atom {} in configuration {frame}", i + 1),
+                        format_args!("atom {} in configuration {frame}", i + 1),
                     )?);
                     buf.push(if cart {
                         p.component_mul(&h.cart_scale)
@@ -609,6 +626,13 @@ mod tests {
         let s = parse_poscar(text, src()).unwrap();
         let sym: Vec<_> = s.species().iter().map(|e| e.symbol()).collect();
         assert_eq!(sym, ["Li", "Na", "K"]);
+    }
+
+    #[test]
+    fn absurd_counts_are_errors_not_allocations() {
+        let text = "t\n1\n3 0 0\n0 3 0\n0 0 3\nLi\n999999999999999\nDirect\n0 0 0\n";
+        assert!(parse_xdatcar(text, src(), None).is_err());
+        assert!(parse_poscar(text, src()).is_err());
     }
 
     #[test]
