@@ -10,13 +10,19 @@ use amorph_structure::io::{self, Format};
 use amorph_structure::{Structure, Trajectory};
 use serde_json::Value;
 
+/// The corpus: `$AMORPH_REALFILES`, else `../shared/data/realfiles` beside the workspace.
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/realfiles"
-    ));
+    let dir = std::env::var_os("AMORPH_REALFILES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/realfiles"
+            ))
+            .to_path_buf()
+        });
     if dir.join("manifest.json").is_file() {
-        Some(dir.to_path_buf())
+        Some(dir)
     } else {
         eprintln!("note: {} not found; real-file tests skipped", dir.display());
         None

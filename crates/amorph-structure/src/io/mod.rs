@@ -408,7 +408,7 @@ pub fn write_structure(path: impl AsRef<Path>, s: &Structure) -> Result<()> {
 /// Writes a structure atomically in a given format.
 pub fn write_structure_as(path: impl AsRef<Path>, s: &Structure, format: Format) -> Result<()> {
     let path = path.as_ref();
-    atomic_write(path, structure_to_string(s, format)?.as_bytes())
+    write_atomically(path, structure_to_string(s, format)?.as_bytes())
 }
 
 /// Writes a trajectory atomically, in the format the file name implies (XDATCAR or extended XYZ
@@ -421,13 +421,15 @@ pub fn write_trajectory(path: impl AsRef<Path>, t: &Trajectory) -> Result<()> {
 /// Writes a trajectory atomically in a given format.
 pub fn write_trajectory_as(path: impl AsRef<Path>, t: &Trajectory, format: Format) -> Result<()> {
     let path = path.as_ref();
-    atomic_write(path, trajectory_to_string(t, format)?.as_bytes())
+    write_atomically(path, trajectory_to_string(t, format)?.as_bytes())
 }
 
 /// Writes `bytes` to a fresh temporary file next to `path`, flushes it to disk and renames it over
 /// `path`: readers see the old file or the new one, never a partial one. On failure the temporary
-/// file is removed.
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// file is removed. Every writer of this module goes through it; it is public for other outputs
+/// (CSV tables, JSON records) that need the same guarantee.
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
