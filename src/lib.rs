@@ -6,7 +6,9 @@
 //!
 //! | module | crate | what it does |
 //! |---|---|---|
+//! | [`md`] | `amorph-md` | calculators, classical force fields (Pedone, BKS), Coulomb solvers, molecular dynamics |
 //! | [`structure`] | `amorph-structure` | elements, compositions, lattices, structures, trajectories, neighbour search, RDF, file formats |
+//! | [`pack`] | `amorph-pack` | random periodic packing of a composition at a density with minimum pair distances (PACKMOL's job) |
 //!
 //! ```
 //! use amorph::structure::Composition;
@@ -15,4 +17,6 @@
 //! # Ok::<(), amorph::structure::Error>(())
 //! ```
 
+pub use amorph_md as md;
+pub use amorph_pack as pack;
 pub use amorph_structure as structure;

@@ -10,6 +10,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+mod md;
+mod pack;
+
 #[derive(Parser)]
 #[command(
     name = "amorph",
@@ -46,6 +49,13 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Pack a composition at random into a periodic cubic cell at a density, every pair of atoms at
+    /// least a tolerance apart (PACKMOL's job); writes nothing if it cannot.
+    Pack(pack::PackArgs),
+    /// Energy, forces, virial and pressure of a structure with a classical force field.
+    Energy(md::EnergyArgs),
+    /// Molecular dynamics (NVE, Nosé–Hoover NVT, Langevin, CSVR) with a classical force field.
+    Md(md::MdArgs),
     /// Convert between structure formats (chosen from the file extensions).
     Convert {
         /// Input file.
@@ -181,6 +191,9 @@ fn run(cli: Cli) -> Result<()> {
                 None => std::io::stdout().write_all(csv.as_bytes())?,
             }
         }
+        Command::Pack(args) => pack::run(args)?,
+        Command::Energy(args) => md::energy(&args)?,
+        Command::Md(args) => md::md(&args)?,
         Command::Convert { input, output } => {
             let t = io::read_trajectory(&input)?;
             if t.len() > 1

@@ -511,6 +511,12 @@ impl VerletList {
             .map(|(&(i, j), &s)| (i as usize, j as usize, s))
     }
 
+    /// The stored pairs as two parallel slices, for force loops that split them into chunks: atom
+    /// indices `(i, j)` and the shifts (Å) such that the vector from i to j is `r_j − r_i + shift`.
+    pub fn as_slices(&self) -> (&[(u32, u32)], &[Vector3<f64>]) {
+        (&self.pairs, &self.shifts)
+    }
+
     /// Number of stored pairs.
     pub fn len(&self) -> usize {
         self.pairs.len()

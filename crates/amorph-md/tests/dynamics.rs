@@ -1,0 +1,291 @@
+//! Physics of the pair calculator and the integrators: finite-difference forces and virial, energy
+//! conservation, thermostat behaviour, checkpoint/restart.
+
+use amorph_md::{
+    Calculator, Configuration, Evaluation, ForceField, PairInteractions, PairTerm, Simulation, System,
+    Thermostat, Truncation, evaluate,
+};
+use amorph_structure::{Element, Lattice, Structure, io};
+use nalgebra::{Matrix3, Vector3};
+
+fn glass() -> Structure {
+    io::read_structure(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/data/Li2Si2O5_glass.vasp"
+    ))
+    .unwrap()
+}
+
+fn pedone_short_range(s: &Structure, truncation: Truncation) -> PairInteractions {
+    ForceField::pedone()
+        .pair_interactions(&s.elements(), None, Some(truncation))
+        .unwrap()
+}
+
+/// Argon-like LJ liquid: 108 atoms on a jittered fcc lattice at 1.4 g/cm³.
+fn lj_liquid() -> (System, PairInteractions) {
+    let ar = Element::from_symbol("Ar").unwrap();
+    let a = 5.8;
+    let lattice = Lattice::cubic(3.0 * a).unwrap();
+    let basis = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
+    let mut pos = vec![];
+    let mut k = 0u64;
+    for i in 0..3 {
+        for j in 0..3 {
+            for l in 0..3 {
+                for b in basis {
+                    k += 1;
+                    let jitter = ((k * 2654435761) % 1000) as f64 / 1000.0 * 0.2 - 0.1;
+                    pos.push(
+                        Vector3::new(i as f64 + b[0], j as f64 + b[1], l as f64 + b[2]) * a
+                            + Vector3::repeat(jitter),
+                    );
+                }
+            }
+        }
+    }
+    let s = Structure::new(lattice, vec![ar; pos.len()], pos).unwrap();
+    let mut lj = PairInteractions::new(8.5).unwrap();
+    lj.set_pair(
+        ar,
+        ar,
+        vec![PairTerm::LennardJones {
+            epsilon: 0.0104,
+            sigma: 3.4,
+        }],
+        Truncation::ShiftForce,
+        None,
+    )
+    .unwrap();
+    (System::from_structure(&s).unwrap(), lj)
+}
+
+fn energy_at(calc: &mut dyn Calculator, lattice: &Lattice, species: &[Element], pos: &[Vector3<f64>]) -> f64 {
+    calc.invalidate();
+    let config = Configuration {
+        lattice,
+        species,
+        positions: pos,
+    };
+    evaluate(calc, &config).unwrap().energy
+}
+
+#[test]
+fn forces_are_minus_the_energy_gradient() {
+    let s = glass();
+    for truncation in [Truncation::ShiftEnergy, Truncation::ShiftForce] {
+        let mut calc = pedone_short_range(&s, truncation);
+        let config = Configuration {
+            lattice: s.lattice(),
+            species: s.species(),
+            positions: s.positions(),
+        };
+        let f = evaluate(&mut calc, &config).unwrap().forces;
+        let h = 1e-5;
+        for i in [0, 50, 100, 215] {
+            for d in 0..3 {
+                let mut p = s.positions().to_vec();
+                p[i][d] += h;
+                let ep = energy_at(&mut calc, s.lattice(), s.species(), &p);
+                p[i][d] -= 2.0 * h;
+                let em = energy_at(&mut calc, s.lattice(), s.species(), &p);
+                let fd = -(ep - em) / (2.0 * h);
+                assert!(
+                    (fd - f[i][d]).abs() < 1e-6 * f[i].norm().max(1.0),
+                    "atom {i} dir {d}: {fd} vs {}",
+                    f[i][d]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn virial_is_minus_the_strain_derivative() {
+    let s = glass();
+    let mut calc = pedone_short_range(&s, Truncation::ShiftEnergy);
+    let config = Configuration {
+        lattice: s.lattice(),
+        species: s.species(),
+        positions: s.positions(),
+    };
+    let w = evaluate(&mut calc, &config).unwrap().virial;
+    let h = 1e-6;
+    for (a, b) in [(0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2)] {
+        let strained = |eps: f64| {
+            let mut e = Matrix3::identity();
+            e[(a, b)] += eps / 2.0;
+            e[(b, a)] += eps / 2.0;
+            let lattice = Lattice::new(s.lattice().matrix() * e.transpose()).unwrap();
+            let pos: Vec<_> = s.positions().iter().map(|p| e * p).collect();
+            (lattice, pos)
+        };
+        let (lp, pp) = strained(h);
+        let (lm, pm) = strained(-h);
+        let dedeps = (energy_at(&mut calc, &lp, s.species(), &pp)
+            - energy_at(&mut calc, &lm, s.species(), &pm))
+            / (2.0 * h);
+        assert!(
+            (-dedeps - w[(a, b)]).abs() < 1e-5 * w.norm(),
+            "W{a}{b}: {} vs {}",
+            -dedeps,
+            w[(a, b)]
+        );
+    }
+}
+
+#[test]
+fn nve_conserves_energy() {
+    let (mut system, lj) = lj_liquid();
+    system.set_maxwell_boltzmann(120.0, 7).unwrap();
+    let mut sim = Simulation::new(system, Box::new(lj), 2.0, Thermostat::None, 1).unwrap();
+    let energies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = energies.clone();
+    sim.add_observer(
+        10,
+        Box::new(move |s: &amorph_md::Snapshot| {
+            sink.lock().unwrap().push(s.conserved_energy());
+            Ok(())
+        }),
+    )
+    .unwrap();
+    sim.run(2000).unwrap();
+    let e = energies.lock().unwrap();
+    let drift = e.iter().map(|x| (x - e[0]).abs()).fold(0.0, f64::max) / 108.0;
+    assert!(drift < 2e-5, "max |ΔE| = {drift:e} eV/atom over 4 ps");
+}
+
+#[test]
+fn nose_hoover_holds_temperature_and_conserves_its_quantity() {
+    let (mut system, lj) = lj_liquid();
+    system.set_maxwell_boltzmann(60.0, 3).unwrap();
+    let mut sim = Simulation::new(
+        system,
+        Box::new(lj),
+        2.0,
+        Thermostat::nose_hoover(200.0, 3).unwrap(),
+        1,
+    )
+    .unwrap();
+    sim.set_temperature(100.0).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    sim.add_observer(
+        5,
+        Box::new(move |s: &amorph_md::Snapshot| {
+            sink.lock().unwrap().push((s.temperature(), s.conserved_energy()));
+            Ok(())
+        }),
+    )
+    .unwrap();
+    sim.run(6000).unwrap();
+    let log = log.lock().unwrap();
+    let late: Vec<f64> = log[log.len() / 2..].iter().map(|x| x.0).collect();
+    let mean = late.iter().sum::<f64>() / late.len() as f64;
+    assert!((mean - 100.0).abs() < 8.0, "mean temperature {mean}");
+    let e0 = log[0].1;
+    let drift = log.iter().map(|x| (x.1 - e0).abs()).fold(0.0, f64::max) / 108.0;
+    assert!(drift < 5e-5, "conserved quantity drifted {drift:e} eV/atom");
+}
+
+#[test]
+fn maxwell_boltzmann_is_exact_and_reproducible() {
+    let (mut a, _) = lj_liquid();
+    let mut b = a.clone();
+    a.set_maxwell_boltzmann(300.0, 42).unwrap();
+    b.set_maxwell_boltzmann(300.0, 42).unwrap();
+    assert_eq!(a.velocities, b.velocities);
+    assert!((a.temperature() - 300.0).abs() < 1e-9);
+    let p: Vector3<f64> = a.masses.iter().zip(&a.velocities).map(|(m, v)| v * *m).sum();
+    assert!(p.norm() < 1e-12);
+    b.set_maxwell_boltzmann(300.0, 43).unwrap();
+    assert_ne!(a.velocities, b.velocities);
+}
+
+#[test]
+fn restart_continues_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("run.ckpt");
+    let make = || {
+        let (mut system, lj) = lj_liquid();
+        system.set_maxwell_boltzmann(150.0, 9).unwrap();
+        let mut sim =
+            Simulation::new(system, Box::new(lj), 2.0, Thermostat::langevin(100.0).unwrap(), 5).unwrap();
+        sim.set_temperature(150.0).unwrap();
+        sim
+    };
+    let mut straight = make();
+    straight.run(50).unwrap();
+    straight.checkpoint(&ckpt).unwrap();
+    straight.run(150).unwrap();
+
+    let (_, lj) = lj_liquid();
+    let mut resumed = Simulation::restart(&ckpt, Box::new(lj)).unwrap();
+    resumed.run(150).unwrap();
+    assert_eq!(resumed.step(), 200);
+    assert_eq!(resumed.system().positions, straight.system().positions);
+    assert_eq!(resumed.system().velocities, straight.system().velocities);
+}
+
+#[test]
+fn a_blow_up_is_an_error_naming_the_step() {
+    let (mut system, lj) = lj_liquid();
+    // Two atoms nearly on top of each other explode on the first step.
+    system.positions[1] = system.positions[0] + Vector3::new(0.3, 0.0, 0.0);
+    let mut sim = Simulation::new(system, Box::new(lj), 2.0, Thermostat::None, 1).unwrap();
+    let err = sim.run(100).unwrap_err().to_string();
+    assert!(err.contains("step 1"), "{err}");
+    assert_eq!(sim.step(), 0, "rolled back to the last good state");
+}
+
+#[test]
+fn evaluation_reports_pressure_in_gpa() {
+    let mut e = Evaluation::zeros(1);
+    e.virial = Matrix3::identity();
+    assert!((e.virial_pressure_gpa(160.2176634) - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn berendsen_barostat_brings_the_pressure_to_its_target() {
+    let (mut system, lj) = lj_liquid();
+    system.set_maxwell_boltzmann(100.0, 11).unwrap();
+    let v0 = system.lattice.volume();
+    let mut sim = Simulation::new(
+        system,
+        Box::new(lj),
+        2.0,
+        Thermostat::berendsen(100.0).unwrap(),
+        1,
+    )
+    .unwrap();
+    sim.set_temperature(100.0).unwrap();
+    sim.set_barostat(amorph_md::Barostat::Berendsen {
+        pressure_gpa: 0.0,
+        tau_fs: 500.0,
+        compressibility_per_gpa: 0.5,
+    })
+    .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    sim.add_observer(
+        10,
+        Box::new(move |s: &amorph_md::Snapshot| {
+            sink.lock().unwrap().push(s.pressure_gpa());
+            Ok(())
+        }),
+    )
+    .unwrap();
+    sim.run(5000).unwrap();
+    let log = log.lock().unwrap();
+    let late = &log[log.len() * 3 / 4..];
+    let mean = late.iter().sum::<f64>() / late.len() as f64;
+    assert!(
+        mean.abs() < 0.05,
+        "mean pressure {mean} GPa (started at {} GPa)",
+        log[0]
+    );
+    assert!(
+        (sim.system().lattice.volume() - v0).abs() > 1e-3 * v0,
+        "the volume changed"
+    );
+}
