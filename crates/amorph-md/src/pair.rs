@@ -520,8 +520,18 @@ impl Calculator for PairInteractions {
             .zip(pairs.par_chunks(unit).zip(shifts.par_chunks(unit)))
             .for_each(|(p, (chunk, chunk_shifts))| {
                 p.reset(natoms, want_per_atom);
+                // The pairs of one atom i come together: keep its force in a register meanwhile.
+                let mut current = usize::MAX;
+                let mut fi_sum = Vector3::zeros();
                 for (&(i, j), &shift) in chunk.iter().zip(chunk_shifts) {
                     let (i, j) = (i as usize, j as usize);
+                    if i != current {
+                        if current != usize::MAX {
+                            p.forces[current] += fi_sum;
+                        }
+                        current = i;
+                        fi_sum = Vector3::zeros();
+                    }
                     let (ti, tj) = (types[i] as usize, types[j] as usize);
                     if ti >= n || tj >= n {
                         continue;
@@ -541,7 +551,7 @@ impl Calculator for PairInteractions {
                     // six components, mirrored at the end).
                     let fr = f * inv_r;
                     let fi = d * (-fr);
-                    p.forces[i] += fi;
+                    fi_sum += fi;
                     p.forces[j] -= fi;
                     p.energy += e;
                     let fd = d * fr;
@@ -555,6 +565,9 @@ impl Calculator for PairInteractions {
                         pa[i] += 0.5 * e;
                         pa[j] += 0.5 * e;
                     }
+                }
+                if current != usize::MAX {
+                    p.forces[current] += fi_sum;
                 }
             });
         let partials = &self.partials[..nunits];

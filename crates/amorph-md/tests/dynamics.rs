@@ -289,3 +289,54 @@ fn berendsen_barostat_brings_the_pressure_to_its_target() {
         "the volume changed"
     );
 }
+
+/// Canonical ensemble: the kinetic temperature fluctuates with relative variance 2/N_f.
+#[test]
+fn thermostats_give_the_canonical_temperature_variance() {
+    for (name, thermostat) in [
+        ("nose-hoover", Thermostat::nose_hoover(100.0, 3).unwrap()),
+        ("csvr", Thermostat::csvr(100.0).unwrap()),
+        ("langevin", Thermostat::langevin(200.0).unwrap()),
+    ] {
+        let (mut system, lj) = lj_liquid();
+        system.set_maxwell_boltzmann(90.0, 21).unwrap();
+        let nf = system.degrees_of_freedom();
+        let mut sim = Simulation::new(system, Box::new(lj), 4.0, thermostat, 17).unwrap();
+        sim.set_temperature(90.0).unwrap();
+        sim.run(2000).unwrap();
+        let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = samples.clone();
+        sim.add_observer(5, Box::new(move |s: &amorph_md::Snapshot| {
+            sink.lock().unwrap().push(s.temperature());
+            Ok(())
+        }))
+        .unwrap();
+        sim.run(40_000).unwrap();
+        let t = samples.lock().unwrap();
+        let mean = t.iter().sum::<f64>() / t.len() as f64;
+        let var = t.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (t.len() - 1) as f64;
+        let ratio = var / mean.powi(2) / (2.0 / nf);
+        assert!((mean - 90.0).abs() < 3.0, "{name}: mean T {mean}");
+        assert!((ratio - 1.0).abs() < 0.25, "{name}: variance ratio {ratio}");
+    }
+}
+
+#[test]
+fn forces_do_not_depend_on_the_thread_count() {
+    let s = glass();
+    let run = |threads: usize, deterministic: bool| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut calc = pedone_short_range(&s, Truncation::ShiftEnergy).deterministic(deterministic);
+            let config = Configuration { lattice: s.lattice(), species: s.species(), positions: s.positions() };
+            evaluate(&mut calc, &config).unwrap()
+        })
+    };
+    let one = run(1, true);
+    for threads in [2, 3] {
+        assert_eq!(run(threads, true), one, "deterministic mode, {threads} threads");
+        let fast = run(threads, false);
+        let worst = fast.forces.iter().zip(&one.forces).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+        assert!(worst < 1e-12 && (fast.energy - one.energy).abs() < 1e-10 * one.energy.abs());
+    }
+}

@@ -474,13 +474,42 @@ impl VerletList {
         if !self.needs_rebuild(lattice, positions) {
             return Ok(false);
         }
-        let list = NeighborList::build(lattice, positions, self.cutoff + self.skin, PairSet::Half)?;
+        // Straight from the cell grid (no intermediate neighbour list): the pairs of one atom stay
+        // consecutive, which lets force loops keep that atom's force in a register.
+        let grid = CellGrid::new(lattice, positions, self.cutoff + self.skin)?;
+        let rc2 = grid.cutoff2();
+        type Block = (Vec<(u32, u32)>, Vec<Vector3<f64>>);
+        let blocks: Vec<Block> = grid
+            .chunks()
+            .into_par_iter()
+            .map(|bins| {
+                let (mut pairs, mut shifts) = (Vec::new(), Vec::new());
+                grid.visit_runs(bins, true, |p, runs| {
+                    let (ri, oi, i) = (grid.pos[p], grid.offset[p], grid.original[p]);
+                    for c in runs {
+                        for q in c.slots.clone() {
+                            let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
+                            if d2 <= rc2 && q != c.skip {
+                                let oq = grid.offset[q];
+                                let image = Vector3::new(
+                                    (c.shift[0] - oq[0] + oi[0]) as f64,
+                                    (c.shift[1] - oq[1] + oi[1]) as f64,
+                                    (c.shift[2] - oq[2] + oi[2]) as f64,
+                                );
+                                pairs.push((i, grid.original[q]));
+                                shifts.push(lattice.to_cartesian(&image));
+                            }
+                        }
+                    }
+                });
+                (pairs, shifts)
+            })
+            .collect();
         self.pairs.clear();
         self.shifts.clear();
-        for (i, n) in list.iter() {
-            self.pairs.push((i as u32, n.index));
-            self.shifts
-                .push(list.vector(i, n) - (positions[n.index as usize] - positions[i]));
+        for (pairs, shifts) in blocks {
+            self.pairs.extend_from_slice(&pairs);
+            self.shifts.extend_from_slice(&shifts);
         }
         self.reference.clear();
         self.reference.extend_from_slice(positions);
