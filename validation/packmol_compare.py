@@ -142,8 +142,19 @@ def run_amorph(formula, units, density, tol, seed, work):
     return "success", seconds, s.cart_coords, s.lattice.a, p.stdout.strip()
 
 
+def packmol_rows(path):
+    """PACKMOL's results from an earlier grid CSV, by (system, density, tolerance, seed)."""
+    out = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            key = (r["system"], float(r["density"]), float(r["tolerance"]), int(r["seed"]))
+            out[key] = {k: v for k, v in r.items() if k.startswith("packmol_") and v != ""}
+    return out
+
+
 def grid(args):
     subprocess.run(["cargo", "build", "--release", "-p", "amorph-cli"], cwd=ROOT, check=True)
+    earlier = packmol_rows(args.packmol_from) if args.packmol_from else None
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -166,7 +177,15 @@ def grid(args):
                         row.update(amorph_min_distance=round(d, 5), amorph_pairs_below=below)
                     # PACKMOL is not run where amorph refuses at once (phi above random close
                     # packing) unless asked: it would only spend the timeout failing.
-                    if a_status == "refused" and not args.packmol_everywhere:
+                    if earlier is not None:
+                        old = earlier[(formula, density, tol, args.seed)]
+                        for k in ("packmol_seconds", "packmol_min_distance"):
+                            if k in old:
+                                old[k] = float(old[k])
+                        if "packmol_pairs_below" in old:
+                            old["packmol_pairs_below"] = int(old["packmol_pairs_below"])
+                        row.update(old)
+                    elif a_status == "refused" and not args.packmol_everywhere:
                         row.update(packmol_status="not run")
                     else:
                         p_status, p_sec, p_xyz = run_packmol(counts, edge, tol, args.seed, args.timeout, work)
@@ -264,6 +283,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="PACKMOL runs per bench request (default 3)")
     ap.add_argument("--packmol-everywhere", action="store_true",
                     help="also run PACKMOL where amorph refuses the request at once")
+    ap.add_argument("--packmol-from", metavar="CSV",
+                    help="grid: take PACKMOL's results from an earlier grid CSV instead of running it "
+                         "again (PACKMOL is deterministic for a seed; only amorph is rerun)")
     args = ap.parse_args()
     grid(args) if args.mode == "grid" else bench(args)
 

@@ -123,7 +123,7 @@ pub fn run(args: PackArgs) -> Result<()> {
             Stage::Relax => {
                 bar.set_position(p.natoms as u64);
                 bar.set_message(format!(
-                    "relaxing: {} pairs too close (closest {:.3} of its distance), iteration {}",
+                    "relaxing: {} close pairs (closest {:.3} d), step {}",
                     p.overlaps, p.closest_ratio, p.iteration
                 ));
             }

@@ -306,10 +306,13 @@ fn thermostats_give_the_canonical_temperature_variance() {
         sim.run(2000).unwrap();
         let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = samples.clone();
-        sim.add_observer(5, Box::new(move |s: &amorph_md::Snapshot| {
-            sink.lock().unwrap().push(s.temperature());
-            Ok(())
-        }))
+        sim.add_observer(
+            5,
+            Box::new(move |s: &amorph_md::Snapshot| {
+                sink.lock().unwrap().push(s.temperature());
+                Ok(())
+            }),
+        )
         .unwrap();
         sim.run(40_000).unwrap();
         let t = samples.lock().unwrap();
@@ -325,10 +328,17 @@ fn thermostats_give_the_canonical_temperature_variance() {
 fn forces_do_not_depend_on_the_thread_count() {
     let s = glass();
     let run = |threads: usize, deterministic: bool| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let mut calc = pedone_short_range(&s, Truncation::ShiftEnergy).deterministic(deterministic);
-            let config = Configuration { lattice: s.lattice(), species: s.species(), positions: s.positions() };
+            let config = Configuration {
+                lattice: s.lattice(),
+                species: s.species(),
+                positions: s.positions(),
+            };
             evaluate(&mut calc, &config).unwrap()
         })
     };
@@ -336,7 +346,12 @@ fn forces_do_not_depend_on_the_thread_count() {
     for threads in [2, 3] {
         assert_eq!(run(threads, true), one, "deterministic mode, {threads} threads");
         let fast = run(threads, false);
-        let worst = fast.forces.iter().zip(&one.forces).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+        let worst = fast
+            .forces
+            .iter()
+            .zip(&one.forces)
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f64::max);
         assert!(worst < 1e-12 && (fast.energy - one.energy).abs() < 1e-10 * one.energy.abs());
     }
 }

@@ -35,7 +35,7 @@ impl InsertionGrid {
         let dmax = fit2.iter().chain(&pen2).copied().fold(0.0, f64::max).sqrt();
         let widths = lattice.perpendicular_widths();
         // Bounded so that a small distance in a huge cell cannot allocate an absurd grid.
-        let cap = ((natoms as f64).cbrt().ceil() as usize * 2).max(1);
+        let cap = (crate::rng::icbrt_ceil(natoms) * 2).max(1);
         let n = widths.map(|w| ((w / dmax).floor() as usize).clamp(1, cap));
         InsertionGrid {
             n,

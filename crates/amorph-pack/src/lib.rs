@@ -40,10 +40,12 @@
 //!    an atom finds no room, it and every later atom go to the least-overlapping of 4 candidates.
 //! 3. **Relax** (only if anything overlaps): FIRE minimisation of PACKMOL's penalty
 //!    Σ max(0, σ² − r²)² with σ = 1.002 d, over a half Verlet list (skin 0.3 σ, atoms re-sorted by
-//!    cell-grid bin at each rebuild), until every pair is at least 1.0001 d apart; random kicks when
-//!    stuck; an iteration budget ([`PackRequest::max_iterations`]) after which the error says how close
-//!    it got. Soft spheres unjam below φ ≈ 0.64, so this reaches densities random insertion never
-//!    does: φ = 0.63 reliably, 0.634 often (Li2Si2O5, 999 atoms), where PACKMOL stops near 0.62.
+//!    cell-grid bin at each rebuild), until every pair is at least 1.0001 d apart. When it stalls, the
+//!    padding σ − d halves (down to 0.0002 d: slightly padded spheres can be jammed where the true ones
+//!    are not), then overlapping atoms get random kicks. An iteration budget
+//!    ([`PackRequest::max_iterations`]) bounds it; the error then says how close it got. Soft spheres
+//!    unjam below φ ≈ 0.64, so this reaches densities random insertion never does: Li2Si2O5 up to
+//!    φ = 0.639 (36 of 36 seeds and sizes tried), where PACKMOL gives up near 0.63.
 //! 4. **Verify**: positions wrapped into the cell, sites sorted by element (pymatgen order, so POSCAR
 //!    files group them), and every pair checked once more with an independent neighbour list at the
 //!    largest distance; a violation is an error, never a silent result.
@@ -76,7 +78,7 @@ use rng::Rng;
 const ATTEMPTS: usize = 64;
 /// Candidates per atom once insertion has jammed (the least-overlapping is kept).
 const FALLBACK_CANDIDATES: usize = 4;
-/// The minimiser's penalty reaches to σ = d · PAD ...
+/// The minimiser's penalty reaches to σ = d · PAD at first (shrinking towards d when it stalls) ...
 const PAD: f64 = 1.002;
 /// ... and stops when every pair is at least d · MARGIN apart, so that round-off in later
 /// arithmetic (wrapping, fractional ↔ Cartesian, ~1e-15 relative) never leaves a pair below d, nor does
@@ -144,7 +146,7 @@ pub fn pack_with_progress(request: &PackRequest, mut progress: impl FnMut(&Progr
         placed: 0,
         inserted_clean: 0,
         iteration: 0,
-        max_iterations: request_max_iterations(request),
+        max_iterations: request.get_max_iterations(),
         overlaps: 0,
         closest_ratio: 1.0,
         min_distance: None,
@@ -152,11 +154,7 @@ pub fn pack_with_progress(request: &PackRequest, mut progress: impl FnMut(&Progr
     };
 
     let d: Vec<f64> = plan.distance_table().to_vec();
-    let d2: Vec<f64> = d.iter().map(|x| x * x).collect();
-    let sigma2: Vec<f64> = d.iter().map(|x| (x * PAD).powi(2)).collect();
-    let check2: Vec<f64> = d.iter().map(|x| (x * MARGIN).powi(2)).collect();
-    let inv_sigma2: Vec<f64> = sigma2.iter().map(|x| 1.0 / x).collect();
-    let inv_d2: Vec<f64> = d2.iter().map(|x| 1.0 / x).collect();
+    let mut tables = Tables::new(&d, ns, PAD, MARGIN);
 
     // Species in a seeded random order; larger exclusion spheres first (a stable sort, so equal
     // sizes keep the random order): big-first insertion packs mixtures of sizes more densely.
@@ -173,7 +171,7 @@ pub fn pack_with_progress(request: &PackRequest, mut progress: impl FnMut(&Progr
     });
 
     let lattice = plan.lattice().clone();
-    let mut grid = InsertionGrid::new(&lattice, natoms, check2.clone(), sigma2.clone(), ns);
+    let mut grid = InsertionGrid::new(&lattice, natoms, tables.check2.clone(), tables.sigma2.clone(), ns);
     let clean = insert::insert(
         &mut grid,
         &kinds,
@@ -190,17 +188,11 @@ pub fn pack_with_progress(request: &PackRequest, mut progress: impl FnMut(&Progr
     let mut positions = grid.into_positions();
 
     if clean < natoms {
-        let tables = Tables {
-            ns,
-            d2: &d2,
-            sigma2: &sigma2,
-            check2: &check2,
-            inv_sigma2: &inv_sigma2,
-            inv_d2: &inv_d2,
-        };
         let settings = RelaxSettings {
             max_iterations: report.max_iterations,
-            time_limit: request_time_limit(request),
+            time_limit: request.get_time_limit().map(Duration::from_secs_f64),
+            pad: PAD,
+            margin: MARGIN,
         };
         let mut on_status = |s: RelaxStatus| {
             report.stage = Stage::Relax;
@@ -214,7 +206,7 @@ pub fn pack_with_progress(request: &PackRequest, mut progress: impl FnMut(&Progr
             &lattice,
             &mut positions,
             &kinds,
-            &tables,
+            &mut tables,
             &settings,
             &mut rng,
             &mut on_status,
@@ -263,14 +255,6 @@ pub fn pack_with_progress(request: &PackRequest, mut progress: impl FnMut(&Progr
     report.seconds = start.elapsed().as_secs_f64();
     progress(&report);
     Ok(structure)
-}
-
-fn request_max_iterations(r: &PackRequest) -> usize {
-    r.get_max_iterations()
-}
-
-fn request_time_limit(r: &PackRequest) -> Option<Duration> {
-    r.get_time_limit().map(Duration::from_secs_f64)
 }
 
 /// Checks every pair (periodic images included) against its minimum distance with a neighbour list

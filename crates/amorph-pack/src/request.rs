@@ -9,6 +9,7 @@ use nalgebra::Vector3;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{PackError, Result};
+use crate::rng::cube_root;
 
 /// amu/Å³ → g/cm³ (CODATA 2022 atomic mass constant in g × 1e24, as `Structure::density` uses).
 pub(crate) const AMU_PER_A3_TO_G_PER_CM3: f64 = 1.660_539_068_92;
@@ -382,37 +383,35 @@ impl PackRequest {
             return invalid(format!("{natoms} atoms is more than the {MAX_ATOMS} supported"));
         }
         let mass: f64 = counts.iter().map(|&(e, n)| e.atomic_mass() * n as f64).sum();
-        let lattice = match &self.cell {
+        let volume = match &self.cell {
             None => return invalid("no cell: give a density, a volume or a lattice".into()),
-            Some(CellSpec::Lattice(l)) => {
-                if self.shape.is_some() {
-                    return invalid(
-                        "give either a lattice or a shape with a density/volume, not both".into(),
-                    );
-                }
-                l.clone()
+            Some(CellSpec::Lattice(_)) if self.shape.is_some() => {
+                return invalid("give either a lattice or a shape with a density/volume, not both".into());
             }
-            Some(spec) => {
-                let volume = match *spec {
-                    CellSpec::Density(rho) => {
-                        if !(rho.is_finite() && rho > 0.0) {
-                            return invalid(format!("density must be a positive number of g/cm³, got {rho}"));
-                        }
-                        mass * AMU_PER_A3_TO_G_PER_CM3 / rho
-                    }
-                    CellSpec::Volume(v) => {
-                        if !(v.is_finite() && v > 0.0) {
-                            return invalid(format!("volume must be a positive number of Å³, got {v}"));
-                        }
-                        v
-                    }
-                    CellSpec::Lattice(_) => unreachable!("handled above"),
-                };
-                match &self.shape {
-                    None => Lattice::cubic(volume.cbrt())?,
-                    Some(shape) => shape.scaled_to_volume(volume)?,
+            Some(CellSpec::Lattice(_)) => None,
+            Some(CellSpec::Density(rho)) => {
+                let rho = *rho;
+                if !(rho.is_finite() && rho > 0.0) {
+                    return invalid(format!("density must be a positive number of g/cm³, got {rho}"));
                 }
+                Some(mass * AMU_PER_A3_TO_G_PER_CM3 / rho)
             }
+            Some(CellSpec::Volume(v)) => Some(*v),
+        };
+        let lattice = match (volume, &self.cell) {
+            (None, Some(CellSpec::Lattice(l))) => l.clone(),
+            (Some(v), _) if !(v.is_finite() && v > 0.0) => {
+                return invalid(format!(
+                    "the cell volume must be a positive number of Å³, got {v}"
+                ));
+            }
+            // Our own cube root (not the C library's): the cell, and so the structure, must be the
+            // same on every machine.
+            (Some(v), _) => match &self.shape {
+                None => Lattice::cubic(cube_root(v))?,
+                Some(shape) => Lattice::new(shape.matrix() * cube_root(v / shape.volume()))?,
+            },
+            (None, _) => return invalid("no cell".into()),
         };
         let elements: Vec<Element> = counts.iter().map(|c| c.0).collect();
         let ns = elements.len();
@@ -709,6 +708,7 @@ mod tests {
         for bad in [
             ok.clone().density(-1.0),
             ok.clone().density(f64::NAN),
+            ok.clone().density(1e-320),
             ok.clone().volume(0.0),
             ok.clone().tolerance(f64::INFINITY),
             ok.clone().tolerance(-2.0),

@@ -49,3 +49,67 @@ impl Rng {
         }
     }
 }
+
+/// The smallest integer c with c³ ≥ n, in integer arithmetic (no platform cube root, so grid sizes
+/// cannot differ between machines at exact cubes).
+pub(crate) fn icbrt_ceil(n: usize) -> usize {
+    let mut c = 0usize;
+    while c.saturating_mul(c).saturating_mul(c) < n {
+        c += 1;
+    }
+    c
+}
+
+/// Cube root of a positive finite `v` by bisection in plain IEEE arithmetic: the largest double x with
+/// x·x·x ≤ v (within an ulp of the true root). Unlike `f64::cbrt`, which comes from the platform's
+/// C library, the result is the same on every machine, and so is every structure packed from it.
+pub(crate) fn cube_root(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return f64::NAN;
+    }
+    let cube = |x: f64| x * x * x;
+    // Bracket: from 1 up or down by factors of 2 (exact in binary).
+    let (mut lo, mut hi) = (1.0f64, 1.0f64);
+    while cube(hi) <= v {
+        hi *= 2.0;
+        if hi.is_infinite() {
+            return v.cbrt();
+        }
+    }
+    while cube(lo) > v {
+        lo *= 0.5;
+    }
+    // lo³ ≤ v < hi³; halve until lo and hi are adjacent doubles.
+    for _ in 0..2200 {
+        let mid = lo + (hi - lo) * 0.5;
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if cube(mid) <= v { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_and_float_cube_roots() {
+        assert_eq!(icbrt_ceil(0), 0);
+        assert_eq!(icbrt_ceil(1), 1);
+        assert_eq!(icbrt_ceil(27), 3);
+        assert_eq!(icbrt_ceil(28), 4);
+        assert_eq!(icbrt_ceil(1_000_000), 100);
+        for v in [1e-9, 0.3, 1.0, 8.0, 27.0, 12_025.7, 1.2e5, 3.3e12] {
+            let c = cube_root(v);
+            assert!(
+                (c - v.cbrt()).abs() <= 2.0 * f64::EPSILON * c,
+                "{v}: {c} vs {}",
+                v.cbrt()
+            );
+            assert!(c * c * c <= v);
+        }
+        assert_eq!(cube_root(27.0), 3.0);
+    }
+}
