@@ -30,7 +30,7 @@ pub enum CoulombChoice {
 /// The force-field flags shared by `energy` and `md`.
 #[derive(Args, Debug)]
 pub struct PotentialArgs {
-    /// A built-in force field (pedone, bks) or a TOML parameter file.
+    /// A built-in force field (pedone, bks, teter) or a TOML parameter file.
     #[arg(long, default_value = "pedone")]
     pub potential: String,
     /// Short-range cutoff, Å (default: the force field's).
