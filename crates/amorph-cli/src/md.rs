@@ -200,9 +200,12 @@ pub struct MdArgs {
     /// Thermo log (CSV).
     #[arg(long)]
     pub thermo: Option<PathBuf>,
-    /// Write a checkpoint here at the end of the run.
+    /// Write a checkpoint here at the end of the run (and every --checkpoint-every steps).
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
+    /// Also checkpoint every this many steps, so a crashed run can resume (needs --checkpoint).
+    #[arg(long, requires = "checkpoint")]
+    pub checkpoint_every: Option<u64>,
     /// Continue from this checkpoint instead of starting from FILE's velocities.
     #[arg(long)]
     pub restart: Option<PathBuf>,
@@ -265,7 +268,19 @@ pub fn md(args: &MdArgs) -> Result<()> {
     )?;
     let start = Instant::now();
     let first_step = sim.step();
-    let result = sim.run(args.steps);
+    let result = match (&args.checkpoint, args.checkpoint_every) {
+        (Some(path), Some(every)) if every > 0 => {
+            let mut left = args.steps;
+            let mut result = Ok(());
+            while left > 0 && result.is_ok() {
+                let n = left.min(every);
+                result = sim.run(n).and_then(|_| sim.checkpoint(path));
+                left -= n;
+            }
+            result
+        }
+        _ => sim.run(args.steps),
+    };
     progress.finish_and_clear();
     if let Err(e) = result {
         if let Some(out) = &args.output {

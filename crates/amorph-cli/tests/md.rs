@@ -122,6 +122,41 @@ fn md_writes_thermo_trajectory_and_restarts() {
     let thermo2 = std::fs::read_to_string(p("thermo2.csv")).unwrap();
     let last = thermo2.lines().last().unwrap();
     assert!(last.starts_with("70,"), "{last}");
+
+    // Periodic checkpoints: a run of 30 steps checkpointed every 10, and a run stopped at step 20 (same
+    // checkpoints) then restarted for 10 more, end in exactly the same state.
+    ok(&run(args(
+        "30",
+        &[
+            "--ensemble".into(),
+            "csvr".into(),
+            "--checkpoint".into(),
+            p("a.ckpt"),
+            "--checkpoint-every".into(),
+            "10".into(),
+            "-o".into(),
+            p("a.vasp"),
+        ],
+    )));
+    ok(&run(args(
+        "20",
+        &[
+            "--ensemble".into(),
+            "csvr".into(),
+            "--checkpoint".into(),
+            p("b.ckpt"),
+            "--checkpoint-every".into(),
+            "10".into(),
+        ],
+    )));
+    ok(&run(args(
+        "10",
+        &["--restart".into(), p("b.ckpt"), "-o".into(), p("b.vasp")],
+    )));
+    assert_eq!(
+        std::fs::read_to_string(p("a.vasp")).unwrap(),
+        std::fs::read_to_string(p("b.vasp")).unwrap()
+    );
 }
 
 #[test]

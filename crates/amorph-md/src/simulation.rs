@@ -440,7 +440,8 @@ impl Simulation {
 
     /// Write a checkpoint (JSON with exact floats) atomically. The calculator's caches are dropped
     /// so that this run and a run restarted from the file sum forces in the same order: the restart
-    /// continues bit for bit.
+    /// continues bit for bit, provided both runs checkpoint at the same steps and use the same number
+    /// of threads (or calculators in deterministic mode).
     pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let text = serde_json::to_string(&self.state).map_err(|e| Error::Checkpoint {
