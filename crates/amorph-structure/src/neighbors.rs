@@ -483,25 +483,37 @@ impl VerletList {
             .chunks()
             .into_par_iter()
             .map(|bins| {
-                let (mut pairs, mut shifts) = (Vec::new(), Vec::new());
+                // Branch-free: every candidate is written, kept only if within reach; `len` marks
+                // the kept prefix, the rest is scratch.
+                let (mut pairs, mut images): (Vec<(u32, u32)>, Vec<[i32; 3]>) = (Vec::new(), Vec::new());
+                let mut len = 0;
                 grid.visit_runs(bins, true, |p, runs| {
                     let (ri, oi, i) = (grid.pos[p], grid.offset[p], grid.original[p]);
+                    let room: usize = runs.iter().map(|c| c.slots.len()).sum();
+                    if pairs.len() < len + room {
+                        let size = (len + room).max(2 * pairs.len());
+                        pairs.resize(size, (0, 0));
+                        images.resize(size, [0; 3]);
+                    }
                     for c in runs {
                         for q in c.slots.clone() {
                             let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
-                            if d2 <= rc2 && q != c.skip {
-                                let oq = grid.offset[q];
-                                let image = Vector3::new(
-                                    (c.shift[0] - oq[0] + oi[0]) as f64,
-                                    (c.shift[1] - oq[1] + oi[1]) as f64,
-                                    (c.shift[2] - oq[2] + oi[2]) as f64,
-                                );
-                                pairs.push((i, grid.original[q]));
-                                shifts.push(lattice.to_cartesian(&image));
-                            }
+                            let oq = grid.offset[q];
+                            pairs[len] = (i, grid.original[q]);
+                            images[len] = [
+                                c.shift[0] - oq[0] + oi[0],
+                                c.shift[1] - oq[1] + oi[1],
+                                c.shift[2] - oq[2] + oi[2],
+                            ];
+                            len += usize::from((d2 <= rc2) & (q != c.skip));
                         }
                     }
                 });
+                pairs.truncate(len);
+                let shifts = images[..len]
+                    .iter()
+                    .map(|m| lattice.to_cartesian(&Vector3::new(m[0] as f64, m[1] as f64, m[2] as f64)))
+                    .collect();
                 (pairs, shifts)
             })
             .collect();
