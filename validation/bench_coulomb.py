@@ -35,8 +35,8 @@ import lammps_refs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CHARGES = {"Li": 0.6, "Si": 2.4, "O": -1.2}
-SYSTEMS = {"216": (1, 1, 1), "10368": (4, 4, 3)}
-STEPS = {"216": 1000, "10368": 20}
+SYSTEMS = {"216": (1, 1, 1), "1728": (2, 2, 2), "10368": (4, 4, 3)}
+STEPS = {"216": 1000, "1728": 200, "10368": 20}
 STYLES = {
     "dsf_0.25_10": ("coul/dsf 0.25 10.0", None),
     "pppm_1e-5_rc10": ("coul/long 10.0", "pppm 1e-5"),

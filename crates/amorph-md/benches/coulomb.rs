@@ -61,7 +61,7 @@ fn glass(n: [usize; 3]) -> System {
 
 fn bench(c: &mut Criterion) {
     let charges = Charges::from_symbols([("Li", 0.6), ("Si", 2.4), ("O", -1.2)]).expect("charges");
-    for (label, reps) in [("216", [1, 1, 1]), ("10368", [4, 4, 3])] {
+    for (label, reps) in [("216", [1, 1, 1]), ("1728", [2, 2, 2]), ("10368", [4, 4, 3])] {
         let s = glass(reps);
         let config = Configuration {
             lattice: &s.lattice,
