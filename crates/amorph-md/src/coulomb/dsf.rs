@@ -2,10 +2,8 @@
 
 use std::f64::consts::PI;
 
-use super::erfc::{
-    Erfc, TWO_OVER_SQRT_PI, erfc, erfc_as, erfc_cody, erfc_cody_middle, exp_neg, in_cody_middle,
-};
-use super::pairs::{PairKernel, PairList, ordered_sum};
+use super::erfc::{Erfc, TWO_OVER_SQRT_PI, erfc, exp_neg};
+use super::pairs::{ErfcPairKernel, PairList, ordered_sum};
 use super::{AtomCharges, Charges, DEFAULT_SKIN, check_output};
 use crate::calculator::{Calculator, Configuration, Evaluation};
 use crate::error::{Error, Result};
@@ -45,7 +43,15 @@ struct DsfKernel {
     erfc: Erfc,
 }
 
-impl DsfKernel {
+impl ErfcPairKernel for DsfKernel {
+    fn erfc(&self) -> Erfc {
+        self.erfc
+    }
+
+    fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
     #[inline(always)]
     fn eval_with(&self, r2: f64, qq: f64, erfc: impl Fn(f64, f64) -> f64) -> (f64, f64) {
         let rinv = 1.0 / r2.sqrt();
@@ -57,38 +63,6 @@ impl DsfKernel {
             prefactor * (erfcc * rinv + self.two_alpha_over_sqrt_pi * erfcd + r * self.f_shift) * rinv;
         let energy = prefactor * (erfcc - r * self.e_shift - r2 * self.f_shift);
         (energy, fpair)
-    }
-}
-
-impl PairKernel for DsfKernel {
-    #[inline(always)]
-    fn eval(&self, r2: f64, qq: f64) -> (f64, f64) {
-        match self.erfc {
-            Erfc::Exact => self.eval_with(r2, qq, erfc_cody),
-            Erfc::AbramowitzStegun => self.eval_with(r2, qq, erfc_as),
-        }
-    }
-
-    fn eval_batch(&self, r2: &[f64], qq: &[f64], e: &mut [f64], fpair: &mut [f64]) {
-        let n = r2.len();
-        let (qq, e, fpair) = (&qq[..n], &mut e[..n], &mut fpair[..n]);
-        match self.erfc {
-            Erfc::Exact => {
-                for k in 0..n {
-                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody_middle);
-                }
-                for k in 0..n {
-                    if !in_cody_middle(self.alpha * r2[k].sqrt()) {
-                        (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody);
-                    }
-                }
-            }
-            Erfc::AbramowitzStegun => {
-                for k in 0..n {
-                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_as);
-                }
-            }
-        }
     }
 }
 

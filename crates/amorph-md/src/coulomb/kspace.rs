@@ -6,10 +6,8 @@ use std::f64::consts::PI;
 use amorph_structure::Lattice;
 use nalgebra::Matrix3;
 
-use super::erfc::{
-    Erfc, LAMMPS_EWALD_F, TWO_OVER_SQRT_PI, erfc_as, erfc_cody, erfc_cody_middle, exp_neg, in_cody_middle,
-};
-use super::pairs::{PairKernel, ordered_sum};
+use super::erfc::{Erfc, LAMMPS_EWALD_F, TWO_OVER_SQRT_PI, exp_neg};
+use super::pairs::{ErfcPairKernel, ordered_sum};
 use crate::calculator::Evaluation;
 use crate::error::{Error, Result};
 use crate::units::COULOMB_EV_A;
@@ -36,7 +34,15 @@ impl RealSpaceKernel {
     }
 }
 
-impl RealSpaceKernel {
+impl ErfcPairKernel for RealSpaceKernel {
+    fn erfc(&self) -> Erfc {
+        self.erfc
+    }
+
+    fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
     #[inline(always)]
     fn eval_with(&self, r2: f64, qq: f64, erfc: impl Fn(f64, f64) -> f64) -> (f64, f64) {
         let rinv = 1.0 / r2.sqrt();
@@ -46,38 +52,6 @@ impl RealSpaceKernel {
         let erfc = erfc(grij, expm2);
         let forcecoul = prefactor * (erfc + self.two_over_sqrt_pi * grij * expm2);
         (prefactor * erfc, forcecoul * rinv * rinv)
-    }
-}
-
-impl PairKernel for RealSpaceKernel {
-    #[inline(always)]
-    fn eval(&self, r2: f64, qq: f64) -> (f64, f64) {
-        match self.erfc {
-            Erfc::Exact => self.eval_with(r2, qq, erfc_cody),
-            Erfc::AbramowitzStegun => self.eval_with(r2, qq, erfc_as),
-        }
-    }
-
-    fn eval_batch(&self, r2: &[f64], qq: &[f64], e: &mut [f64], fpair: &mut [f64]) {
-        let n = r2.len();
-        let (qq, e, fpair) = (&qq[..n], &mut e[..n], &mut fpair[..n]);
-        match self.erfc {
-            Erfc::Exact => {
-                for k in 0..n {
-                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody_middle);
-                }
-                for k in 0..n {
-                    if !in_cody_middle(self.alpha * r2[k].sqrt()) {
-                        (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody);
-                    }
-                }
-            }
-            Erfc::AbramowitzStegun => {
-                for k in 0..n {
-                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_as);
-                }
-            }
-        }
     }
 }
 

@@ -14,6 +14,7 @@ use amorph_structure::{Lattice, NeighborList, PairSet};
 use nalgebra::{Matrix3, Vector3};
 use rayon::prelude::*;
 
+use super::erfc::{Erfc, erfc_as, erfc_cody, erfc_cody_middle, in_cody_middle};
 use crate::calculator::Evaluation;
 use crate::error::{Error, Result};
 
@@ -28,6 +29,51 @@ pub(crate) trait PairKernel: Sync {
     fn eval_batch(&self, r2: &[f64], qq: &[f64], e: &mut [f64], fpair: &mut [f64]) {
         for k in 0..r2.len() {
             (e[k], fpair[k]) = self.eval(r2[k], qq[k]);
+        }
+    }
+}
+
+/// A real-space Coulomb kernel built on erfc(αr): written once as `eval_with` (generic over the erfc
+/// evaluation), it gets [`PairKernel`]'s `eval` and a batch loop that first evaluates every pair with
+/// the branch-free middle range of Cody's erfc and then redoes the few outside it.
+pub(crate) trait ErfcPairKernel: Sync {
+    /// Which erfc to use.
+    fn erfc(&self) -> Erfc;
+    /// The damping α, Å⁻¹.
+    fn alpha(&self) -> f64;
+    /// (energy, fpair) as [`PairKernel::eval`], with `erfc(x, exp(−x²))` supplied.
+    fn eval_with(&self, r2: f64, qq: f64, erfc: impl Fn(f64, f64) -> f64) -> (f64, f64);
+}
+
+impl<K: ErfcPairKernel> PairKernel for K {
+    #[inline(always)]
+    fn eval(&self, r2: f64, qq: f64) -> (f64, f64) {
+        match self.erfc() {
+            Erfc::Exact => self.eval_with(r2, qq, erfc_cody),
+            Erfc::AbramowitzStegun => self.eval_with(r2, qq, erfc_as),
+        }
+    }
+
+    fn eval_batch(&self, r2: &[f64], qq: &[f64], e: &mut [f64], fpair: &mut [f64]) {
+        let n = r2.len();
+        let (qq, e, fpair) = (&qq[..n], &mut e[..n], &mut fpair[..n]);
+        match self.erfc() {
+            Erfc::Exact => {
+                for k in 0..n {
+                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody_middle);
+                }
+                let alpha = self.alpha();
+                for k in 0..n {
+                    if !in_cody_middle(alpha * r2[k].sqrt()) {
+                        (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody);
+                    }
+                }
+            }
+            Erfc::AbramowitzStegun => {
+                for k in 0..n {
+                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_as);
+                }
+            }
         }
     }
 }

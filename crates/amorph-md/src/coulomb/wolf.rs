@@ -5,10 +5,8 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use super::dsf::add_self_energy;
-use super::erfc::{
-    Erfc, TWO_OVER_SQRT_PI, erfc, erfc_as, erfc_cody, erfc_cody_middle, exp_neg, in_cody_middle,
-};
-use super::pairs::{PairKernel, PairList};
+use super::erfc::{Erfc, TWO_OVER_SQRT_PI, erfc, exp_neg};
+use super::pairs::{ErfcPairKernel, PairList};
 use super::{AtomCharges, Charges, DEFAULT_SKIN, check_output};
 use crate::calculator::{Calculator, Configuration, Evaluation};
 use crate::error::{Error, Result};
@@ -61,7 +59,15 @@ struct WolfKernel {
     erfc: Erfc,
 }
 
-impl WolfKernel {
+impl ErfcPairKernel for WolfKernel {
+    fn erfc(&self) -> Erfc {
+        self.erfc
+    }
+
+    fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
     #[inline(always)]
     fn eval_with(&self, r2: f64, qq: f64, erfc: impl Fn(f64, f64) -> f64) -> (f64, f64) {
         let rinv = 1.0 / r2.sqrt();
@@ -72,38 +78,6 @@ impl WolfKernel {
         let energy = (erfcc - self.e_shift * r) * prefactor;
         let dvdrr = (erfcc * rinv * rinv + TWO_OVER_SQRT_PI * self.alpha * erfcd * rinv) + self.f_shift;
         (energy, dvdrr * prefactor)
-    }
-}
-
-impl PairKernel for WolfKernel {
-    #[inline(always)]
-    fn eval(&self, r2: f64, qq: f64) -> (f64, f64) {
-        match self.erfc {
-            Erfc::Exact => self.eval_with(r2, qq, erfc_cody),
-            Erfc::AbramowitzStegun => self.eval_with(r2, qq, erfc_as),
-        }
-    }
-
-    fn eval_batch(&self, r2: &[f64], qq: &[f64], e: &mut [f64], fpair: &mut [f64]) {
-        let n = r2.len();
-        let (qq, e, fpair) = (&qq[..n], &mut e[..n], &mut fpair[..n]);
-        match self.erfc {
-            Erfc::Exact => {
-                for k in 0..n {
-                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody_middle);
-                }
-                for k in 0..n {
-                    if !in_cody_middle(self.alpha * r2[k].sqrt()) {
-                        (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_cody);
-                    }
-                }
-            }
-            Erfc::AbramowitzStegun => {
-                for k in 0..n {
-                    (e[k], fpair[k]) = self.eval_with(r2[k], qq[k], erfc_as);
-                }
-            }
-        }
     }
 }
 
