@@ -6,9 +6,9 @@
 //!
 //! | module | crate | what it does |
 //! |---|---|---|
-//! | [`md`] | `amorph-md` | calculators, classical force fields (Pedone, BKS), Coulomb solvers, molecular dynamics |
 //! | [`structure`] | `amorph-structure` | elements, compositions, lattices, structures, trajectories, neighbour search, RDF, file formats |
 //! | [`pack`] | `amorph-pack` | random periodic packing of a composition at a density with minimum pair distances (PACKMOL's job) |
+//! | [`md`] | `amorph-md` | calculators, classical force fields (Pedone, BKS, Teter), Coulomb solvers, molecular dynamics |
 //!
 //! ```
 //! use amorph::structure::Composition;
