@@ -146,15 +146,35 @@ impl Calculator for Dsf {
     }
 
     fn compute(&mut self, config: &Configuration, out: &mut Evaluation) -> Result<()> {
-        check_output(config, out)?;
-        let q = self.charges.per_atom(config)?;
-        self.pairs.update(config.lattice, config.positions)?;
         let kernel = self.kernel();
-        self.pairs.accumulate(config.positions, &q, &kernel, out);
-        let c = -(0.5 * kernel.e_shift + self.alpha / PI.sqrt()) * COULOMB_EV_A;
-        add_self_energy(&q, c, out);
-        Ok(())
+        let self_term = -(0.5 * kernel.e_shift + self.alpha / PI.sqrt()) * COULOMB_EV_A;
+        shifted_sum(
+            &mut self.charges,
+            &mut self.pairs,
+            &kernel,
+            self_term,
+            config,
+            out,
+        )
     }
+}
+
+/// The compute of a shifted real-space Coulomb sum (DSF, Wolf): the pair sum with `kernel` over the
+/// Verlet list, then the self energy `self_term · q_i²` per atom (eV/e²).
+pub(super) fn shifted_sum(
+    charges: &mut AtomCharges,
+    pairs: &mut PairList,
+    kernel: &impl ErfcPairKernel,
+    self_term: f64,
+    config: &Configuration,
+    out: &mut Evaluation,
+) -> Result<()> {
+    check_output(config, out)?;
+    let q = charges.per_atom(config)?;
+    pairs.update(config.lattice, config.positions)?;
+    pairs.accumulate(config.positions, &q, kernel, out);
+    add_self_energy(&q, self_term, out);
+    Ok(())
 }
 
 /// Add the per-atom self energy `c q_i²` (eV) to the total and the per-atom energies.

@@ -4,10 +4,10 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::dsf::add_self_energy;
+use super::dsf::shifted_sum;
 use super::erfc::{Erfc, TWO_OVER_SQRT_PI, erfc, exp_neg};
 use super::pairs::{ErfcPairKernel, PairList};
-use super::{AtomCharges, Charges, DEFAULT_SKIN, check_output};
+use super::{AtomCharges, Charges, DEFAULT_SKIN};
 use crate::calculator::{Calculator, Configuration, Evaluation};
 use crate::error::{Error, Result};
 use crate::units::COULOMB_EV_A;
@@ -165,13 +165,15 @@ impl Calculator for Wolf {
     }
 
     fn compute(&mut self, config: &Configuration, out: &mut Evaluation) -> Result<()> {
-        check_output(config, out)?;
-        let q = self.charges.per_atom(config)?;
-        self.pairs.update(config.lattice, config.positions)?;
         let kernel = self.kernel();
-        self.pairs.accumulate(config.positions, &q, &kernel, out);
-        let c = -(0.5 * kernel.e_shift + self.alpha / PI.sqrt()) * COULOMB_EV_A;
-        add_self_energy(&q, c, out);
-        Ok(())
+        let self_term = -(0.5 * kernel.e_shift + self.alpha / PI.sqrt()) * COULOMB_EV_A;
+        shifted_sum(
+            &mut self.charges,
+            &mut self.pairs,
+            &kernel,
+            self_term,
+            config,
+            out,
+        )
     }
 }
