@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use amorph::md::forcefield::{CalculatorOptions, CoulombMethod};
 use amorph::md::observers::{ThermoLog, TrajectoryRecorder};
-use amorph::md::{Calculator, ForceField, Simulation, System, Thermostat, Truncation, evaluate};
+use amorph::md::{Barostat, Calculator, ForceField, Simulation, System, Thermostat, Truncation, evaluate};
 use amorph::structure::{Structure, io};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -161,6 +161,10 @@ pub enum EnsembleChoice {
     Langevin,
     /// Stochastic velocity rescaling (Bussi).
     Csvr,
+    /// Nosé–Hoover chain with the MTK isotropic barostat (LAMMPS fix npt … iso).
+    Npt,
+    /// MTK isotropic barostat without a thermostat (LAMMPS fix nph … iso).
+    Nph,
 }
 
 /// `amorph md`.
@@ -188,6 +192,12 @@ pub struct MdArgs {
     /// Thermostat damping / time constant, fs (default 100 time steps).
     #[arg(long)]
     pub damping: Option<f64>,
+    /// Target pressure for --ensemble npt|nph, GPa.
+    #[arg(long, default_value_t = 0.0)]
+    pub pressure: f64,
+    /// Barostat damping time for --ensemble npt|nph, fs (default 1000 time steps).
+    #[arg(long)]
+    pub pressure_damping: Option<f64>,
     /// Seed for the velocities and stochastic thermostats.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -240,12 +250,17 @@ pub fn md(args: &MdArgs) -> Result<()> {
             let mut system = System::from_structure(&s)?;
             system.set_maxwell_boltzmann(args.temperature, args.seed)?;
             let thermostat = match args.ensemble {
-                EnsembleChoice::Nve => Thermostat::None,
-                EnsembleChoice::Nvt => Thermostat::nose_hoover(damping, 3)?,
+                EnsembleChoice::Nve | EnsembleChoice::Nph => Thermostat::None,
+                EnsembleChoice::Nvt | EnsembleChoice::Npt => Thermostat::nose_hoover(damping, 3)?,
                 EnsembleChoice::Langevin => Thermostat::langevin(damping)?,
                 EnsembleChoice::Csvr => Thermostat::csvr(damping)?,
             };
-            Simulation::new(system, calc, args.timestep, thermostat, args.seed)?
+            let mut sim = Simulation::new(system, calc, args.timestep, thermostat, args.seed)?;
+            if matches!(args.ensemble, EnsembleChoice::Npt | EnsembleChoice::Nph) {
+                let tau = args.pressure_damping.unwrap_or(1000.0 * args.timestep);
+                sim.set_barostat(Barostat::mtk(args.pressure, tau)?)?;
+            }
+            sim
         }
     };
     let t_end = args.final_temperature.unwrap_or(args.temperature);

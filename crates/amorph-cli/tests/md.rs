@@ -160,6 +160,46 @@ fn md_writes_thermo_trajectory_and_restarts() {
 }
 
 #[test]
+fn npt_changes_the_volume_towards_the_set_pressure() {
+    let dir = tempfile::tempdir().unwrap();
+    let thermo = dir.path().join("npt.csv");
+    ok(&amorph(&[
+        "md",
+        glass().to_str().unwrap(),
+        "--ensemble",
+        "npt",
+        "--pressure",
+        "5",
+        "--pressure-damping",
+        "200",
+        "--temperature",
+        "1500",
+        "--timestep",
+        "1",
+        "--steps",
+        "300",
+        "--every",
+        "10",
+        "--thermo",
+        thermo.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&thermo).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "volume_A3").unwrap();
+    let volumes: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+        .collect();
+    // 5 GPa is far above the glass's pressure at its own volume: the cell shrinks.
+    assert!(
+        volumes.last().unwrap() < &(0.99 * volumes[0]),
+        "{:?}",
+        (volumes[0], volumes.last())
+    );
+}
+
+#[test]
 fn uncovered_elements_and_unknown_potentials_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let nacl = dir.path().join("NaCl.vasp");

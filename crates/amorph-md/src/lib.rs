@@ -10,7 +10,7 @@
 //!   truncations; [`coulomb`]: Ewald, smooth PME, DSF, Wolf.
 //! - [`ForceField`]: named parameter sets with provenance (`pedone`, `bks`, `teter`) and TOML files.
 //! - [`Simulation`]: velocity Verlet with a [`Thermostat`] (Nosé–Hoover chain, Langevin, CSVR,
-//!   Berendsen), an optional [`Barostat`], [`Observer`]s, checkpoints and blow-up detection.
+//!   Berendsen), an optional [`Barostat`] (Berendsen, MTK), [`Observer`]s, checkpoints and blow-up detection.
 //!
 //! Units: LAMMPS `metal` with time in fs (Å, eV, amu, K, e; velocities Å/fs; pressure GPa).
 //!
@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod barostat;
 pub mod calculator;
 pub mod coulomb;
 mod error;
@@ -43,10 +44,11 @@ pub mod system;
 pub mod thermostat;
 pub mod units;
 
+pub use barostat::Barostat;
 pub use calculator::{Calculator, Configuration, Evaluation, Sum, evaluate};
 pub use error::{Error, Result};
 pub use forcefield::ForceField;
 pub use pair::{PairInteractions, PairPotential, PairTerm, Truncation};
-pub use simulation::{Barostat, Observer, Safety, Simulation, Snapshot};
+pub use simulation::{Observer, Safety, Simulation, Snapshot};
 pub use system::System;
 pub use thermostat::Thermostat;

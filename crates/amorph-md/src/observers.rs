@@ -11,9 +11,9 @@ use crate::simulation::{Observer, Snapshot};
 
 /// Columns of the thermo log.
 pub const THERMO_HEADER: &str =
-    "step,time_fs,T_K,target_T_K,potential_eV,kinetic_eV,total_eV,conserved_eV,pressure_GPa";
+    "step,time_fs,T_K,target_T_K,potential_eV,kinetic_eV,total_eV,conserved_eV,pressure_GPa,volume_A3";
 
-/// A CSV log of step, time (fs), temperature (K), energies (eV) and pressure (GPa).
+/// A CSV log of step, time (fs), temperature (K), energies (eV), pressure (GPa) and volume (Å³).
 ///
 /// Lines stream into `PATH.partial` as the run goes (so a long run can be watched); the file is
 /// renamed to `PATH` when the run finishes, so `PATH` itself is never half-written.
@@ -52,7 +52,7 @@ impl ThermoLog {
 /// One CSV row of the thermo log.
 pub fn thermo_row(s: &Snapshot) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{}",
         s.step,
         s.time_fs,
         s.temperature(),
@@ -61,7 +61,8 @@ pub fn thermo_row(s: &Snapshot) -> String {
         s.kinetic_energy(),
         s.potential_energy() + s.kinetic_energy(),
         s.conserved_energy(),
-        s.pressure_gpa()
+        s.pressure_gpa(),
+        s.system.lattice.volume()
     )
 }
 

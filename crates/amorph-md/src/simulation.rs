@@ -7,6 +7,7 @@ use nalgebra::Vector3;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::barostat::Barostat;
 use crate::calculator::{Calculator, Evaluation};
 use crate::error::{Error, Result};
 use crate::system::System;
@@ -26,8 +27,10 @@ pub struct Snapshot<'a> {
     pub evaluation: &'a Evaluation,
     /// The thermostat's set temperature at this step, K.
     pub target_temperature: f64,
-    /// Thermostat energy, eV (conserved quantity = potential + kinetic + this).
+    /// Thermostat energy, eV.
     pub thermostat_energy: f64,
+    /// Barostat energy, eV (MTK: its kinetic energy, P₀V and its chain's energy; else 0).
+    pub barostat_energy: f64,
 }
 
 impl Snapshot<'_> {
@@ -46,9 +49,10 @@ impl Snapshot<'_> {
         self.system.kinetic_energy()
     }
 
-    /// Total energy plus the thermostat's: constant for NVE, Nosé–Hoover and CSVR, eV.
+    /// Total energy plus the thermostat's and the barostat's: constant for NVE, Nosé–Hoover and
+    /// CSVR, with or without an MTK barostat, eV.
     pub fn conserved_energy(&self) -> f64 {
-        self.potential_energy() + self.kinetic_energy() + self.thermostat_energy
+        self.potential_energy() + self.kinetic_energy() + self.thermostat_energy + self.barostat_energy
     }
 
     /// Pressure (kinetic + virial), GPa.
@@ -91,22 +95,6 @@ impl Default for Safety {
             max_energy_drift_per_atom: 1.0,
         }
     }
-}
-
-/// Pressure control.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Barostat {
-    /// Fixed cell (NVE/NVT).
-    None,
-    /// Berendsen weak coupling (isotropic): after each step the cell and the positions are scaled by
-    /// μ = [1 − β·dt/τ·(P₀ − P)]^{1/3}, with β the compressibility (1/GPa). Relaxes the volume
-    /// towards P₀ quickly; not an exact NPT ensemble, so use it to find a volume, then run NVT.
-    Berendsen {
-        pressure_gpa: f64,
-        tau_fs: f64,
-        compressibility_per_gpa: f64,
-    },
 }
 
 /// The serialisable state of a run (everything but the calculator and observers).
@@ -210,22 +198,10 @@ impl Simulation {
         Ok(())
     }
 
-    /// Control the pressure (the cell changes every step; energy-drift checks are then off).
+    /// Control the pressure (the cell changes every step). With [`Barostat::Berendsen`] the
+    /// energy-drift check is off; with [`Barostat::Mtk`] it watches the extended conserved quantity.
     pub fn set_barostat(&mut self, barostat: Barostat) -> Result<()> {
-        if let Barostat::Berendsen {
-            pressure_gpa,
-            tau_fs,
-            compressibility_per_gpa,
-        } = barostat
-            && !(pressure_gpa.is_finite()
-                && tau_fs > 0.0
-                && compressibility_per_gpa > 0.0
-                && tau_fs.is_finite())
-        {
-            return Err(Error::InvalidParameter(format!(
-                "invalid Berendsen barostat {barostat:?}"
-            )));
-        }
+        barostat.check()?;
         if !self.calculator.supports_stress() && barostat != Barostat::None {
             return Err(Error::InvalidParameter(format!(
                 "{} does not compute the virial, so the pressure cannot be controlled",
@@ -235,6 +211,11 @@ impl Simulation {
         self.state.barostat = barostat;
         self.state.reference_energy = None;
         Ok(())
+    }
+
+    /// The barostat with its current state.
+    pub fn barostat(&self) -> &Barostat {
+        &self.state.barostat
     }
 
     /// Replace the safety limits.
@@ -288,6 +269,11 @@ impl Simulation {
             evaluation: &self.evaluation,
             target_temperature: t,
             thermostat_energy: self.state.thermostat.energy(&self.state.system, t),
+            barostat_energy: self.state.barostat.energy(
+                &self.state.system,
+                t,
+                self.state.thermostat != Thermostat::None,
+            ),
         }
     }
 
@@ -343,16 +329,31 @@ impl Simulation {
         result
     }
 
-    /// One velocity-Verlet step with the thermostat's half steps around it.
+    /// One velocity-Verlet step with the thermostat's (and an MTK barostat's) half steps around it.
     fn one_step(&mut self) -> Result<()> {
         let dt = self.state.timestep_fs;
         let target = self.target_temperature();
         let st = &mut self.state;
-        st.thermostat.before_kick(&mut st.system, dt, target, &mut st.rng);
-        kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
-        self.previous.clone_from(&st.system.positions);
-        for (x, v) in st.system.positions.iter_mut().zip(&st.system.velocities) {
-            *x += v * dt;
+        let thermostatted = st.thermostat != Thermostat::None;
+        if let Barostat::Mtk(m) = &mut st.barostat {
+            if thermostatted {
+                m.chain_half_step(&st.system, dt, target);
+            }
+            st.thermostat.before_kick(&mut st.system, dt, target, &mut st.rng);
+            m.strain_rate_half_step(&st.system, &self.evaluation.virial, dt, target);
+            let f = m.velocity_factor(&st.system, dt);
+            scale_velocities(&mut st.system, f);
+            kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
+            scale_velocities(&mut st.system, f);
+            self.previous.clone_from(&st.system.positions);
+            m.dilate_half(&mut st.system, dt)?;
+            drift(&mut st.system, dt);
+            m.dilate_half(&mut st.system, dt)?;
+        } else {
+            st.thermostat.before_kick(&mut st.system, dt, target, &mut st.rng);
+            kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
+            self.previous.clone_from(&st.system.positions);
+            drift(&mut st.system, dt);
         }
         st.step += 1;
         let step = st.step;
@@ -380,10 +381,28 @@ impl Simulation {
                 reason: "non-finite energy, forces or virial".into(),
             });
         }
-        kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
         let target = self.target_temperature();
         let st = &mut self.state;
-        st.thermostat.after_kick(&mut st.system, dt, target, &mut st.rng);
+        if let Barostat::Mtk(m) = &mut st.barostat {
+            let f = m.velocity_factor(&st.system, dt);
+            scale_velocities(&mut st.system, f);
+            kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
+            scale_velocities(&mut st.system, f);
+            m.strain_rate_half_step(&st.system, &self.evaluation.virial, dt, target);
+            st.thermostat.after_kick(&mut st.system, dt, target, &mut st.rng);
+            if thermostatted {
+                m.chain_half_step(&st.system, dt, target);
+            }
+            if !m.strain_rate.is_finite() {
+                return Err(Error::Unstable {
+                    step,
+                    reason: "non-finite barostat strain rate".into(),
+                });
+            }
+        } else {
+            kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
+            st.thermostat.after_kick(&mut st.system, dt, target, &mut st.rng);
+        }
         if let Barostat::Berendsen {
             pressure_gpa,
             tau_fs,
@@ -419,11 +438,12 @@ impl Simulation {
                 Thermostat::None | Thermostat::NoseHooverChain(_) | Thermostat::Csvr { .. }
             )
             && st.temperature.0 == st.temperature.1
-            && st.barostat == Barostat::None
+            && matches!(st.barostat, Barostat::None | Barostat::Mtk(_))
         {
             let e = self.evaluation.energy
                 + st.system.kinetic_energy()
-                + st.thermostat.energy(&st.system, target);
+                + st.thermostat.energy(&st.system, target)
+                + st.barostat.energy(&st.system, target, thermostatted);
             let drift = (e - e0).abs() / st.system.len() as f64;
             if drift.is_nan() || drift > st.safety.max_energy_drift_per_atom {
                 return Err(Error::Unstable {
@@ -471,6 +491,19 @@ impl Simulation {
             return Err(err("inconsistent atom counts".into()));
         }
         Self::from_state(state, calculator)
+    }
+}
+
+/// x += v · dt.
+fn drift(system: &mut System, dt: f64) {
+    for (x, v) in system.positions.iter_mut().zip(&system.velocities) {
+        *x += v * dt;
+    }
+}
+
+fn scale_velocities(system: &mut System, factor: f64) {
+    for v in &mut system.velocities {
+        *v *= factor;
     }
 }
 

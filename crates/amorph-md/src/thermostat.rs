@@ -177,37 +177,60 @@ impl NoseHooverChain {
         }
         let dof = system.degrees_of_freedom();
         let q = self.masses(dof, kt);
-        let m = self.eta.len();
-        let (dt2, dt4, dt8) = (0.5 * dt, 0.25 * dt, 0.125 * dt);
-        let mut ke2 = 2.0 * system.kinetic_energy();
-        let force = |k: usize, ke2: f64, v: &[f64]| {
-            if k == 0 {
-                (ke2 - dof * kt) / q[0]
-            } else {
-                (q[k - 1] * v[k - 1] * v[k - 1] - kt) / q[k]
-            }
-        };
-        let v = &mut self.eta_dot;
-        v[m - 1] += force(m - 1, ke2, v) * dt4;
-        for k in (0..m - 1).rev() {
+        let factor = chain_half_step(
+            &mut self.eta,
+            &mut self.eta_dot,
+            &q,
+            2.0 * system.kinetic_energy(),
+            dof,
+            kt,
+            dt,
+        );
+        scale(system, factor);
+    }
+}
+
+/// One half step (dt/2) of a Nosé–Hoover chain with masses `q` (eV·fs²) acting on `dof` degrees of
+/// freedom whose kinetic energy is `ke2`/2; returns the factor by which their velocities scale.
+/// Shared by the particle thermostat and the MTK barostat's own chain.
+pub(crate) fn chain_half_step(
+    eta: &mut [f64],
+    eta_dot: &mut [f64],
+    q: &[f64],
+    mut ke2: f64,
+    dof: f64,
+    kt: f64,
+    dt: f64,
+) -> f64 {
+    let m = eta.len();
+    let (dt2, dt4, dt8) = (0.5 * dt, 0.25 * dt, 0.125 * dt);
+    let force = |k: usize, ke2: f64, v: &[f64]| {
+        if k == 0 {
+            (ke2 - dof * kt) / q[0]
+        } else {
+            (q[k - 1] * v[k - 1] * v[k - 1] - kt) / q[k]
+        }
+    };
+    let v = eta_dot;
+    v[m - 1] += force(m - 1, ke2, v) * dt4;
+    for k in (0..m - 1).rev() {
+        let damp = (-v[k + 1] * dt8).exp();
+        v[k] = (v[k] * damp + force(k, ke2, v) * dt4) * damp;
+    }
+    let factor = (-v[0] * dt2).exp();
+    ke2 *= factor * factor;
+    for (e, vd) in eta.iter_mut().zip(v.iter()) {
+        *e += vd * dt2;
+    }
+    for k in 0..m {
+        if k + 1 < m {
             let damp = (-v[k + 1] * dt8).exp();
             v[k] = (v[k] * damp + force(k, ke2, v) * dt4) * damp;
-        }
-        let factor = (-v[0] * dt2).exp();
-        scale(system, factor);
-        ke2 *= factor * factor;
-        for (e, vd) in self.eta.iter_mut().zip(v.iter()) {
-            *e += vd * dt2;
-        }
-        for k in 0..m {
-            if k + 1 < m {
-                let damp = (-v[k + 1] * dt8).exp();
-                v[k] = (v[k] * damp + force(k, ke2, v) * dt4) * damp;
-            } else {
-                v[k] += force(k, ke2, v) * dt4;
-            }
+        } else {
+            v[k] += force(k, ke2, v) * dt4;
         }
     }
+    factor
 }
 
 /// Friction and noise over dt/2: v ← c·v + √((1 − c²) k_B T / m)·ξ, c = exp(−dt / (2γ⁻¹)).

@@ -24,15 +24,21 @@ fn pedone_short_range(s: &Structure, truncation: Truncation) -> PairInteractions
 
 /// Argon-like LJ liquid: 108 atoms on a jittered fcc lattice at 1.4 g/cm³.
 fn lj_liquid() -> (System, PairInteractions) {
+    lj_argon(3, Truncation::ShiftForce)
+}
+
+/// Argon-like LJ (ε = 0.0104 eV, σ = 3.4 Å, cut 8.5 Å): 4·n³ atoms on a jittered fcc lattice
+/// (a = 5.8 Å), the start of validation/lammps_npt.py.
+fn lj_argon(n: usize, truncation: Truncation) -> (System, PairInteractions) {
     let ar = Element::from_symbol("Ar").unwrap();
     let a = 5.8;
-    let lattice = Lattice::cubic(3.0 * a).unwrap();
+    let lattice = Lattice::cubic(n as f64 * a).unwrap();
     let basis = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
     let mut pos = vec![];
     let mut k = 0u64;
-    for i in 0..3 {
-        for j in 0..3 {
-            for l in 0..3 {
+    for i in 0..n {
+        for j in 0..n {
+            for l in 0..n {
                 for b in basis {
                     k += 1;
                     let jitter = ((k * 2654435761) % 1000) as f64 / 1000.0 * 0.2 - 0.1;
@@ -53,7 +59,7 @@ fn lj_liquid() -> (System, PairInteractions) {
             epsilon: 0.0104,
             sigma: 3.4,
         }],
-        Truncation::ShiftForce,
+        truncation,
         None,
     )
     .unwrap();
@@ -353,5 +359,118 @@ fn forces_do_not_depend_on_the_thread_count() {
             .map(|(a, b)| (a - b).norm())
             .fold(0.0, f64::max);
         assert!(worst < 1e-12 && (fast.energy - one.energy).abs() < 1e-10 * one.energy.abs());
+    }
+}
+
+/// Mean and standard error of block means.
+fn block_mean(samples: &[f64], blocks: usize) -> (f64, f64) {
+    let per = samples.len() / blocks;
+    let means: Vec<f64> = samples
+        .chunks_exact(per)
+        .map(|c| c.iter().sum::<f64>() / per as f64)
+        .collect();
+    let n = means.len() as f64;
+    let mean = means.iter().sum::<f64>() / n;
+    let var = means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// MTK NPT samples the same volume as LAMMPS `fix npt` (validation/lammps_npt.py): an ensemble
+/// average, so equal within the statistical errors of both runs.
+#[test]
+fn mtk_npt_volume_equals_lammps_fix_npt() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/data/lammps/npt_lj.json"
+    ))
+    .unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let t = reference["temperature_K"].as_f64().unwrap();
+    let p = reference["pressure_GPa"].as_f64().unwrap();
+    let v_ref = reference["mean_volume_A3"].as_f64().unwrap();
+    let v_ref_err = reference["mean_volume_stderr_A3"].as_f64().unwrap();
+
+    let (mut system, lj) = lj_argon(4, Truncation::ShiftEnergy);
+    assert_eq!(system.len() as u64, reference["natoms"].as_u64().unwrap());
+    system.set_maxwell_boltzmann(t, 5).unwrap();
+    let mut sim = Simulation::new(
+        system,
+        Box::new(lj),
+        2.0,
+        Thermostat::nose_hoover(200.0, 3).unwrap(),
+        5,
+    )
+    .unwrap();
+    sim.set_temperature(t).unwrap();
+    sim.set_barostat(amorph_md::Barostat::mtk(p, 2000.0).unwrap())
+        .unwrap();
+    sim.run(5000).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    sim.add_observer(
+        10,
+        Box::new(move |s: &amorph_md::Snapshot| {
+            sink.lock()
+                .unwrap()
+                .push((s.system.lattice.volume(), s.conserved_energy()));
+            Ok(())
+        }),
+    )
+    .unwrap();
+    sim.run(60_000).unwrap();
+    let log = log.lock().unwrap();
+    let volumes: Vec<f64> = log.iter().map(|x| x.0).collect();
+    let (v, v_err) = block_mean(&volumes, 24);
+    let sigma = (v_err.powi(2) + v_ref_err.powi(2)).sqrt();
+    assert!(
+        (v - v_ref).abs() < 4.0 * sigma,
+        "amorph {v:.1} ± {v_err:.1} Å³, LAMMPS {v_ref:.1} ± {v_ref_err:.1} Å³"
+    );
+    // The extended energy is conserved (2 fs steps, 120 ps).
+    let e: Vec<f64> = log.iter().map(|x| x.1).collect();
+    let spread = e.iter().cloned().fold(f64::MIN, f64::max) - e.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread / 256.0 < 2e-4, "conserved energy spread {spread} eV");
+}
+
+/// MTK with a thermostat or without (NPH): the extended energy is conserved to the integrator's
+/// accuracy and shrinks with the time step as dt².
+#[test]
+fn mtk_conserved_quantity_is_second_order() {
+    for thermostat in [Thermostat::None, Thermostat::nose_hoover(100.0, 3).unwrap()] {
+        let spread = |dt: f64| {
+            let (mut system, lj) = lj_argon(3, Truncation::ShiftForce);
+            system.set_maxwell_boltzmann(140.0, 9).unwrap();
+            let mut sim = Simulation::new(system, Box::new(lj), dt, thermostat.clone(), 9).unwrap();
+            sim.set_temperature(140.0).unwrap();
+            // A short τ_P and a pressure far from equilibrium make the cell move a lot.
+            sim.set_barostat(amorph_md::Barostat::mtk(0.3, 200.0).unwrap())
+                .unwrap();
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = log.clone();
+            sim.add_observer(
+                1,
+                Box::new(move |s: &amorph_md::Snapshot| {
+                    sink.lock()
+                        .unwrap()
+                        .push((s.conserved_energy(), s.system.lattice.volume()));
+                    Ok(())
+                }),
+            )
+            .unwrap();
+            sim.run((2000.0 / dt) as u64).unwrap();
+            let log = log.lock().unwrap();
+            let e: Vec<f64> = log.iter().map(|x| x.0).collect();
+            let v: Vec<f64> = log.iter().map(|x| x.1).collect();
+            let vmax = v.iter().cloned().fold(f64::MIN, f64::max);
+            let vmin = v.iter().cloned().fold(f64::MAX, f64::min);
+            assert!(vmax / vmin > 1.05, "the cell moved: {vmin}..{vmax}");
+            e.iter().cloned().fold(f64::MIN, f64::max) - e.iter().cloned().fold(f64::MAX, f64::min)
+        };
+        let (coarse, fine) = (spread(2.0), spread(1.0));
+        let ratio = coarse / fine;
+        assert!(
+            (3.0..5.5).contains(&ratio),
+            "{thermostat:?}: spreads {coarse:e} and {fine:e} eV, ratio {ratio}"
+        );
     }
 }
