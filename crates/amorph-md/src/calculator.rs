@@ -44,6 +44,11 @@ pub struct Evaluation {
     pub virial: Matrix3<f64>,
     /// Per-atom energies, eV (summing to `energy`), when requested and supported.
     pub per_atom_energies: Option<Vec<f64>>,
+    /// When true, calculators may leave the virial out (zero) to save time. A [`Simulation`]
+    /// sets it on the steps where neither a barostat nor an observer needs the pressure.
+    ///
+    /// [`Simulation`]: crate::Simulation
+    pub skip_virial: bool,
 }
 
 impl Evaluation {
@@ -54,6 +59,7 @@ impl Evaluation {
             forces: vec![Vector3::zeros(); natoms],
             virial: Matrix3::zeros(),
             per_atom_energies: None,
+            skip_virial: false,
         }
     }
 

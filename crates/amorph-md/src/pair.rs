@@ -201,21 +201,25 @@ impl Kernel {
     }
 
     /// (U, F) at distance r with inv_r = 1/r.
+    /// Energy U (eV) and F/r (eV/Å², F = −dU/dr) at squared distance `r2` (Å²): the forms that are
+    /// polynomials in 1/r² need no square root.
     #[inline(always)]
-    fn eval(&self, r: f64, inv_r: f64) -> (f64, f64) {
+    fn eval(&self, r2: f64) -> (f64, f64) {
         match *self {
             Kernel::Lj { e4, e24, sigma } => {
-                let s = sigma * inv_r;
-                let s2 = s * s;
+                let inv_r2 = 1.0 / r2;
+                let s2 = sigma * sigma * inv_r2;
                 let s6 = s2 * s2 * s2;
                 let s12 = s6 * s6;
-                (e4 * (s12 - s6), e24 * (2.0 * s12 - s6) * inv_r)
+                (e4 * (s12 - s6), e24 * (2.0 * s12 - s6) * inv_r2)
             }
             Kernel::Buck { a, inv_rho, c } => {
+                let r = r2.sqrt();
+                let inv_r = 1.0 / r;
                 let e = a * (-r * inv_rho).exp();
                 let i2 = inv_r * inv_r;
                 let r6 = c * i2 * i2 * i2;
-                (e - r6, e * inv_rho - 6.0 * r6 * inv_r)
+                (e - r6, e * inv_rho * inv_r - 6.0 * r6 * i2)
             }
             Kernel::Born {
                 a,
@@ -224,23 +228,30 @@ impl Kernel {
                 c,
                 d,
             } => {
+                let r = r2.sqrt();
+                let inv_r = 1.0 / r;
                 let e = a * ((sigma - r) * inv_rho).exp();
                 let i2 = inv_r * inv_r;
                 let i6 = i2 * i2 * i2;
                 let (r6, r8) = (c * i6, d * i6 * i2);
-                (e - r6 + r8, e * inv_rho - 6.0 * r6 * inv_r + 8.0 * r8 * inv_r)
+                (e - r6 + r8, e * inv_rho * inv_r - 6.0 * r6 * i2 + 8.0 * r8 * i2)
             }
             Kernel::Morse { d0, alpha, r0 } => {
+                let r = r2.sqrt();
                 let x = (-alpha * (r - r0)).exp();
-                (d0 * (x * x - 2.0 * x), 2.0 * alpha * d0 * (x * x - x))
+                (d0 * (x * x - 2.0 * x), 2.0 * alpha * d0 * (x * x - x) / r)
             }
             Kernel::R12 { c } => {
-                let i2 = inv_r * inv_r;
+                let i2 = 1.0 / r2;
                 let i6 = i2 * i2 * i2;
                 let u = c * i6 * i6;
-                (u, 12.0 * u * inv_r)
+                (u, 12.0 * u * i2)
             }
-            Kernel::Other(ref t) => t.energy_force(r),
+            Kernel::Other(ref t) => {
+                let r = r2.sqrt();
+                let (e, f) = t.energy_force(r);
+                (e, f / r)
+            }
         }
     }
 }
@@ -286,35 +297,44 @@ impl PairEntry {
             energy_at_cutoff: 0.0,
             force_at_cutoff: 0.0,
         };
-        let (e, f) = entry.raw(cutoff, 1.0 / cutoff);
+        let (e, fr) = entry.raw(cutoff * cutoff);
         entry.energy_at_cutoff = e;
-        entry.force_at_cutoff = f;
+        entry.force_at_cutoff = fr * cutoff;
         entry
     }
 
     #[inline(always)]
-    fn raw(&self, r: f64, inv_r: f64) -> (f64, f64) {
-        let (mut e, mut f) = self.first.eval(r, inv_r);
+    fn raw(&self, r2: f64) -> (f64, f64) {
+        let (mut e, mut fr) = self.first.eval(r2);
         for k in &self.rest {
-            let (de, df) = k.eval(r, inv_r);
+            let (de, dfr) = k.eval(r2);
             e += de;
-            f += df;
+            fr += dfr;
         }
-        (e, f)
+        (e, fr)
     }
 
-    /// (U, F) with the truncation applied.
+    /// Energy (eV) and F/r (eV/Å²) at squared distance `r2` inside the cutoff, truncation applied.
     #[inline(always)]
-    fn energy_force(&self, r: f64, inv_r: f64) -> (f64, f64) {
-        let (e, f) = self.raw(r, inv_r);
+    fn energy_fr(&self, r2: f64) -> (f64, f64) {
+        let (e, fr) = self.raw(r2);
         match self.truncation {
-            Truncation::Cut => (e, f),
-            Truncation::ShiftEnergy => (e - self.energy_at_cutoff, f),
-            Truncation::ShiftForce => (
-                e - self.energy_at_cutoff + (r - self.cutoff) * self.force_at_cutoff,
-                f - self.force_at_cutoff,
-            ),
+            Truncation::Cut => (e, fr),
+            Truncation::ShiftEnergy => (e - self.energy_at_cutoff, fr),
+            Truncation::ShiftForce => {
+                let r = r2.sqrt();
+                (
+                    e - self.energy_at_cutoff + (r - self.cutoff) * self.force_at_cutoff,
+                    fr - self.force_at_cutoff / r,
+                )
+            }
         }
+    }
+
+    /// Energy (eV) and force F (eV/Å) at distance `r` inside the cutoff.
+    fn energy_force(&self, r: f64) -> (f64, f64) {
+        let (e, fr) = self.energy_fr(r * r);
+        (e, fr * r)
     }
 }
 
@@ -335,12 +355,18 @@ const DETERMINISTIC_WORK_UNITS: usize = 16;
 #[derive(Debug, Clone)]
 pub struct PairInteractions {
     elements: Vec<Element>,
-    /// `entries[a * n + b]` for element indices a, b.
+    /// `entries[a * (n + 1) + b]` for element indices a, b < n; index n stands for an element without
+    /// interactions, so its row and column stay empty.
     entries: Vec<Option<PairEntry>>,
     cutoff: f64,
     skin: f64,
     verlet: Option<VerletList>,
+    /// Per slot of the Verlet list: element index (n for elements without interactions).
     types: Vec<u16>,
+    /// Slot coordinates of the current positions.
+    slot_positions: Vec<Vector3<f64>>,
+    /// Slot of every atom (inverse of the list's slot order).
+    slot_of_atom: Vec<u32>,
     partials: Vec<Partial>,
     deterministic: bool,
 }
@@ -355,11 +381,13 @@ impl PairInteractions {
         }
         Ok(PairInteractions {
             elements: Vec::new(),
-            entries: Vec::new(),
+            entries: vec![None],
             cutoff,
             skin: 1.0,
             verlet: None,
             types: Vec::new(),
+            slot_positions: Vec::new(),
+            slot_of_atom: Vec::new(),
             partials: Vec::new(),
             deterministic: false,
         })
@@ -386,10 +414,10 @@ impl PairInteractions {
             return i;
         }
         let n = self.elements.len();
-        let mut entries = vec![None; (n + 1) * (n + 1)];
+        let mut entries = vec![None; (n + 2) * (n + 2)];
         for a in 0..n {
             for b in 0..n {
-                entries[a * (n + 1) + b] = self.entries[a * n + b].take();
+                entries[a * (n + 2) + b] = self.entries[a * (n + 1) + b].take();
             }
         }
         self.entries = entries;
@@ -418,10 +446,10 @@ impl PairInteractions {
             )));
         }
         let (ia, ib) = (self.index(a), self.index(b));
-        let n = self.elements.len();
+        let stride = self.elements.len() + 1;
         let entry = PairEntry::new(&terms, rc, truncation);
-        self.entries[ia * n + ib] = Some(entry.clone());
-        self.entries[ib * n + ia] = Some(entry);
+        self.entries[ia * stride + ib] = Some(entry.clone());
+        self.entries[ib * stride + ia] = Some(entry);
         self.verlet = None;
         Ok(())
     }
@@ -429,15 +457,76 @@ impl PairInteractions {
     /// Energy (eV) and force (eV/Å) of the `a`–`b` interaction at distance `r`, as the calculator
     /// applies it (truncation included); `None` when the pair does not interact.
     pub fn pair_energy_force(&self, a: Element, b: Element, r: f64) -> Option<(f64, f64)> {
-        let n = self.elements.len();
+        let stride = self.elements.len() + 1;
         let ia = self.elements.iter().position(|&x| x == a)?;
         let ib = self.elements.iter().position(|&x| x == b)?;
-        let e = self.entries[ia * n + ib].as_ref()?;
+        let e = self.entries[ia * stride + ib].as_ref()?;
         Some(if r < e.cutoff {
-            e.energy_force(r, 1.0 / r)
+            e.energy_force(r)
         } else {
             (0.0, 0.0)
         })
+    }
+}
+
+/// One work unit of the pair sum: a range of slots and what it reads.
+struct Unit<'a> {
+    slots: std::ops::Range<usize>,
+    x: &'a [Vector3<f64>],
+    types: &'a [u16],
+    entries: &'a [Option<PairEntry>],
+    stride: usize,
+    verlet: &'a VerletList,
+}
+
+impl Unit<'_> {
+    /// Sum the pairs of the unit's slots into `part` (forces by slot), with the virial or without.
+    #[inline(always)]
+    fn sum<const VIRIAL: bool>(&self, part: &mut Partial) {
+        let (x, types, shifts) = (self.x, self.types, self.verlet.shifts());
+        let (mut energy, mut w) = (0.0, [0.0f64; 6]);
+        for p in self.slots.clone() {
+            let xi = x[p];
+            let ti = types[p] as usize;
+            let row = &self.entries[ti * self.stride..(ti + 1) * self.stride];
+            let (qs, ids) = self.verlet.row(p);
+            // The force on p stays in a register while its pairs stream by.
+            let mut fi = Vector3::zeros();
+            for (&q, &s) in qs.iter().zip(ids) {
+                let q = q as usize;
+                let Some(entry) = &row[types[q] as usize] else {
+                    continue;
+                };
+                let d = x[q] - xi + shifts[usize::from(s)];
+                let r2 = d.norm_squared();
+                // Pairs in the skin are evaluated and masked rather than branched over: about a
+                // third of the list, and a branch there mispredicts.
+                let inside = if r2 < entry.cutoff2 { 1.0 } else { 0.0 };
+                let (e, fr) = entry.energy_fr(r2);
+                let (e, fr) = (e * inside, fr * inside);
+                // Force on q is (F/r)·d, on p its opposite; the virial adds d ⊗ f (six
+                // components, mirrored at the end).
+                let fd = d * fr;
+                fi -= fd;
+                part.forces[q] += fd;
+                energy += e;
+                if VIRIAL {
+                    w[0] += fd.x * d.x;
+                    w[1] += fd.y * d.y;
+                    w[2] += fd.z * d.z;
+                    w[3] += fd.x * d.y;
+                    w[4] += fd.x * d.z;
+                    w[5] += fd.y * d.z;
+                }
+                if let Some(pa) = &mut part.per_atom {
+                    pa[p] += 0.5 * e;
+                    pa[q] += 0.5 * e;
+                }
+            }
+            part.forces[p] += fi;
+        }
+        part.energy = energy;
+        part.virial6 = w;
     }
 }
 
@@ -490,97 +579,90 @@ impl Calculator for PairInteractions {
             )));
         }
         let n = self.elements.len();
-        self.types.clear();
-        self.types.extend(
-            config
-                .species
-                .iter()
-                .map(|e| self.elements.iter().position(|x| x == e).unwrap_or(n) as u16),
-        );
+        let stride = n + 1;
         let verlet = match &mut self.verlet {
             Some(v) => v,
             None => self.verlet.insert(VerletList::new(self.cutoff, self.skin)?),
         };
         verlet.update(config.lattice, config.positions)?;
-        let (pairs, shifts) = verlet.as_slices();
-        let types = &self.types;
-        let entries = &self.entries;
+        let order = verlet.atom_of_slot();
+        // Species are looked up afresh every call (cheap next to the pairs), never cached stale.
+        self.types.clear();
+        self.types.extend(order.iter().map(|&i| {
+            let e = config.species[i as usize];
+            self.elements.iter().position(|&x| x == e).unwrap_or(n) as u16
+        }));
+        self.slot_of_atom.resize(natoms, 0);
+        for (p, &i) in order.iter().enumerate() {
+            self.slot_of_atom[i as usize] = p as u32;
+        }
+        verlet.slot_positions(config.positions, &mut self.slot_positions);
+        let (x, types, entries) = (&self.slot_positions, &self.types, &self.entries);
         let want_per_atom = out.per_atom_energies.is_some();
         let units = if self.deterministic {
             DETERMINISTIC_WORK_UNITS
         } else {
             rayon::current_num_threads()
         };
-        let unit = pairs.len().div_ceil(units.max(1)).max(1);
+        // Contiguous ranges of slots with about equal numbers of pairs; fixed by the list alone.
+        let rows = verlet.row_starts();
+        let total = u64::from(rows[natoms]);
+        let mut bounds = vec![0usize];
+        for u in 1..units.max(1) {
+            let target = total * u as u64 / units as u64;
+            let b = rows.partition_point(|&r| u64::from(r) < target).min(natoms);
+            if b > *bounds.last().unwrap_or(&0) {
+                bounds.push(b);
+            }
+        }
+        if *bounds.last().unwrap_or(&0) < natoms || bounds.len() == 1 {
+            bounds.push(natoms);
+        }
+        let nunits = bounds.len() - 1;
         // Buffers kept between calls: no allocation in the step loop once warmed up.
-        let nunits = pairs.len().div_ceil(unit);
         self.partials.resize_with(nunits, Partial::default);
-        self.partials
+        let verlet = &*verlet;
+        let want_virial = !out.skip_virial;
+        self.partials[..nunits]
             .par_iter_mut()
-            .zip(pairs.par_chunks(unit).zip(shifts.par_chunks(unit)))
-            .for_each(|(p, (chunk, chunk_shifts))| {
-                p.reset(natoms, want_per_atom);
-                // The pairs of one atom i come together: keep its force in a register meanwhile.
-                let mut current = usize::MAX;
-                let mut fi_sum = Vector3::zeros();
-                for (&(i, j), &shift) in chunk.iter().zip(chunk_shifts) {
-                    let (i, j) = (i as usize, j as usize);
-                    if i != current {
-                        if current != usize::MAX {
-                            p.forces[current] += fi_sum;
-                        }
-                        current = i;
-                        fi_sum = Vector3::zeros();
-                    }
-                    let (ti, tj) = (types[i] as usize, types[j] as usize);
-                    if ti >= n || tj >= n {
-                        continue;
-                    }
-                    let Some(entry) = &entries[ti * n + tj] else {
-                        continue;
-                    };
-                    let d = config.positions[j] - config.positions[i] + shift;
-                    let r2 = d.norm_squared();
-                    if r2 >= entry.cutoff2 {
-                        continue;
-                    }
-                    let r = r2.sqrt();
-                    let inv_r = 1.0 / r;
-                    let (e, f) = entry.energy_force(r, inv_r);
-                    // Force on i is −F·d/r; the virial adds r_ij ⊗ f_ij = (F/r)·d ⊗ d (symmetric:
-                    // six components, mirrored at the end).
-                    let fr = f * inv_r;
-                    let fi = d * (-fr);
-                    fi_sum += fi;
-                    p.forces[j] -= fi;
-                    p.energy += e;
-                    let fd = d * fr;
-                    p.virial6[0] += fd.x * d.x;
-                    p.virial6[1] += fd.y * d.y;
-                    p.virial6[2] += fd.z * d.z;
-                    p.virial6[3] += fd.x * d.y;
-                    p.virial6[4] += fd.x * d.z;
-                    p.virial6[5] += fd.y * d.z;
-                    if let Some(pa) = &mut p.per_atom {
-                        pa[i] += 0.5 * e;
-                        pa[j] += 0.5 * e;
-                    }
-                }
-                if current != usize::MAX {
-                    p.forces[current] += fi_sum;
+            .enumerate()
+            .for_each(|(u, part)| {
+                part.reset(natoms, want_per_atom);
+                let unit = Unit {
+                    slots: bounds[u]..bounds[u + 1],
+                    x,
+                    types,
+                    entries,
+                    stride,
+                    verlet,
+                };
+                if want_virial {
+                    unit.sum::<true>(part);
+                } else {
+                    unit.sum::<false>(part);
                 }
             });
         let partials = &self.partials[..nunits];
-        for p in partials {
-            out.energy += p.energy;
-            let [xx, yy, zz, xy, xz, yz] = p.virial6;
+        for part in partials {
+            out.energy += part.energy;
+            let [xx, yy, zz, xy, xz, yz] = part.virial6;
             out.virial += Matrix3::new(xx, xy, xz, xy, yy, yz, xz, yz, zz);
-            for (o, f) in out.forces.iter_mut().zip(&p.forces) {
-                *o += f;
+        }
+        // Back to atom order, summing the units in a fixed order (deterministic per unit split).
+        let slot_of_atom = &self.slot_of_atom;
+        out.forces.par_iter_mut().enumerate().for_each(|(i, f)| {
+            let p = slot_of_atom[i] as usize;
+            for part in partials {
+                *f += part.forces[p];
             }
-            if let (Some(o), Some(pa)) = (&mut out.per_atom_energies, &p.per_atom) {
-                for (x, y) in o.iter_mut().zip(pa) {
-                    *x += y;
+        });
+        if let Some(o) = &mut out.per_atom_energies {
+            for (i, x) in o.iter_mut().enumerate() {
+                let p = slot_of_atom[i] as usize;
+                for part in partials {
+                    if let Some(pa) = &part.per_atom {
+                        *x += pa[p];
+                    }
                 }
             }
         }
@@ -630,7 +712,8 @@ mod tests {
             let k = Kernel::new(&t);
             for r in [1.3, 1.7, 2.2, 3.5, 5.0] {
                 let (e, f) = t.energy_force(r);
-                let (ke, kf) = k.eval(r, 1.0 / r);
+                let (ke, kfr) = k.eval(r * r);
+                let kf = kfr * r;
                 assert!((e - ke).abs() <= 1e-12 * e.abs().max(1e-12), "{t:?} at {r}");
                 assert!((f - kf).abs() <= 1e-12 * f.abs().max(1e-12), "{t:?} at {r}");
                 if !matches!(t, PairTerm::Table { .. }) {
@@ -656,9 +739,9 @@ mod tests {
         let se = PairEntry::new(&lj, rc, Truncation::ShiftEnergy);
         let sf = PairEntry::new(&lj, rc, Truncation::ShiftForce);
         let near = rc - 1e-9;
-        assert!(cut.energy_force(near, 1.0 / near).0.abs() > 1e-3);
-        assert!(se.energy_force(near, 1.0 / near).0.abs() < 1e-9);
-        let (e, f) = sf.energy_force(near, 1.0 / near);
+        assert!(cut.energy_force(near).0.abs() > 1e-3);
+        assert!(se.energy_force(near).0.abs() < 1e-9);
+        let (e, f) = sf.energy_force(near);
         assert!(e.abs() < 1e-9 && f.abs() < 1e-7);
         assert!(
             PairTerm::LennardJones {

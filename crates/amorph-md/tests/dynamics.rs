@@ -474,3 +474,35 @@ fn mtk_conserved_quantity_is_second_order() {
         );
     }
 }
+
+/// Steps nobody looks at may skip the virial; every step an observer sees, and the state after a run,
+/// carry the full virial.
+#[test]
+fn the_virial_is_computed_whenever_it_is_seen() {
+    let (mut system, lj) = lj_liquid();
+    system.set_maxwell_boltzmann(100.0, 3).unwrap();
+    let mut fresh = lj.clone();
+    let mut sim = Simulation::new(system, Box::new(lj), 2.0, Thermostat::None, 1).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    sim.add_observer(
+        7,
+        Box::new(move |s: &amorph_md::Snapshot| {
+            sink.lock().unwrap().push((s.evaluation.virial, s.system.clone()));
+            Ok(())
+        }),
+    )
+    .unwrap();
+    sim.run(30).unwrap();
+    let check = |virial: &Matrix3<f64>, system: &System, fresh: &mut PairInteractions| {
+        let want = evaluate(fresh, &system.configuration()).unwrap().virial;
+        assert!(want.norm() > 1e-3);
+        assert!((virial - want).norm() < 1e-9 * want.norm(), "{virial} vs {want}");
+    };
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 5);
+    for (virial, system) in seen.iter() {
+        check(virial, system, &mut fresh);
+    }
+    check(&sim.evaluation().virial, sim.system(), &mut fresh);
+}

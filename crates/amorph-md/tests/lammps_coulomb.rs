@@ -100,6 +100,7 @@ fn pppm_matches_lammps_at_equal_accuracy() {
                 forces: lmp.forces.clone(),
                 virial: lmp.virial,
                 per_atom_energies: None,
+                skip_virial: false,
             };
             let (f_lmp, e_lmp) = force_energy_gap(&lmp_eval, &exact);
             let (f_pair, e_pair) = force_energy_gap(&ours, &lmp);

@@ -121,13 +121,16 @@ impl CellGrid {
                     "atom {i} has an unusable position {p:?}"
                 )));
             }
-            let fl = f.map(f64::floor);
+            let mut fl = f.map(f64::floor);
             let mut fw = f - fl;
-            fw.apply(|x| {
-                if *x >= 1.0 {
-                    *x = 0.0
+            // A coordinate a hair below an integer wraps to exactly 1.0: count it in the next cell,
+            // so that position = wrapped + offset·lattice still holds.
+            for k in 0..3 {
+                if fw[k] >= 1.0 {
+                    fw[k] = 0.0;
+                    fl[k] += 1.0;
                 }
-            });
+            }
             let b = [0, 1, 2].map(|k| ((fw[k] * n[k] as f64) as usize).min(n[k] - 1));
             let flat = (b[0] * n[1] + b[1]) * n[2] + b[2];
             counts[flat + 1] += 1;
@@ -249,6 +252,18 @@ impl CellGrid {
                 f(p, &runs);
             }
         }
+    }
+
+    /// Largest lattice translation (per axis, in cells) of any run.
+    pub(crate) fn max_translation(&self) -> [i32; 3] {
+        [0, 1, 2].map(|k| {
+            self.segments[k]
+                .iter()
+                .flatten()
+                .map(|s| s.2.abs())
+                .max()
+                .unwrap_or(0)
+        })
     }
 
     /// Squared cutoff, Å².
@@ -417,17 +432,53 @@ impl NeighborList {
 /// A half neighbour list with a skin, for molecular dynamics: pairs within `cutoff + skin` are stored
 /// and reused until some atom has moved more than `skin / 2` since the last build, or the cell changed.
 ///
+/// Storage is built for force loops. Atoms are kept in *slots*, sorted by cell-list bin so that
+/// neighbours sit close in memory; slot `p` holds atom [`atom_of_slot`](Self::atom_of_slot)`[p]`.
+/// The pairs of slot `p` are [`row`](Self::row)`(p)`: neighbour slots `q ≥ p` (4 bytes each) and an
+/// index into [`shifts`](Self::shifts) (2 bytes). With slot coordinates from
+/// [`slot_positions`](Self::slot_positions), the vector from p to q is `x[q] − x[p] + shifts[s]`.
+///
 /// The caller must not wrap positions between builds (or must call [`invalidate`](Self::invalidate)
-/// after doing so): pair vectors are `r_j − r_i + shift` with the stored Cartesian shift.
+/// after doing so).
 #[derive(Debug, Clone)]
 pub struct VerletList {
     cutoff: f64,
     skin: f64,
-    pairs: Vec<(u32, u32)>,
+    /// Atom index of each slot.
+    atom_of_slot: Vec<u32>,
+    /// Cartesian translation that maps an atom's position onto its slot coordinate (wrapping at the
+    /// last build).
+    wrap: Vec<Vector3<f64>>,
+    /// Pairs of slot p: `row_start[p]..row_start[p + 1]`.
+    row_start: Vec<u32>,
+    neighbor_slot: Vec<u32>,
+    shift_index: Vec<u16>,
     shifts: Vec<Vector3<f64>>,
     reference: Vec<Vector3<f64>>,
     lattice: Option<Lattice>,
     builds: usize,
+    /// Buffers reused from build to build (fresh allocations of this size cost page faults).
+    scratch: Scratch,
+}
+
+/// Reusable buffers of a [`VerletList`] build.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// Slot coordinates by axis.
+    axes: [Vec<f64>; 3],
+    /// Per parallel chunk of bins.
+    chunks: Vec<ChunkPairs>,
+}
+
+/// The pairs found by one chunk of bins: `slots`/`ids` hold `len` kept entries, `counts` one count
+/// per slot of the chunk, `d2` is scratch for the distances of a run of candidates.
+#[derive(Debug, Clone, Default)]
+struct ChunkPairs {
+    slots: Vec<u32>,
+    ids: Vec<u16>,
+    counts: Vec<u32>,
+    d2: Vec<f64>,
+    len: usize,
 }
 
 impl VerletList {
@@ -441,11 +492,16 @@ impl VerletList {
         Ok(VerletList {
             cutoff,
             skin,
-            pairs: Vec::new(),
+            atom_of_slot: Vec::new(),
+            wrap: Vec::new(),
+            row_start: vec![0],
+            neighbor_slot: Vec::new(),
+            shift_index: Vec::new(),
             shifts: Vec::new(),
             reference: Vec::new(),
             lattice: None,
             builds: 0,
+            scratch: Scratch::default(),
         })
     }
 
@@ -474,55 +530,123 @@ impl VerletList {
         if !self.needs_rebuild(lattice, positions) {
             return Ok(false);
         }
-        // Straight from the cell grid (no intermediate neighbour list): the pairs of one atom stay
-        // consecutive, which lets force loops keep that atom's force in a register.
+        if positions.len() >= u32::MAX as usize {
+            return Err(Error::InvalidArgument("more than 2³² − 1 atoms".into()));
+        }
         let grid = CellGrid::new(lattice, positions, self.cutoff + self.skin)?;
         let rc2 = grid.cutoff2();
-        type Block = (Vec<(u32, u32)>, Vec<Vector3<f64>>);
-        let blocks: Vec<Block> = grid
-            .chunks()
-            .into_par_iter()
-            .map(|bins| {
-                // Branch-free: every candidate is written, kept only if within reach; `len` marks
-                // the kept prefix, the rest is scratch.
-                let (mut pairs, mut images): (Vec<(u32, u32)>, Vec<[i32; 3]>) = (Vec::new(), Vec::new());
-                let mut len = 0;
-                grid.visit_runs(bins, true, |p, runs| {
-                    let (ri, oi, i) = (grid.pos[p], grid.offset[p], grid.original[p]);
-                    let room: usize = runs.iter().map(|c| c.slots.len()).sum();
-                    if pairs.len() < len + room {
-                        let size = (len + room).max(2 * pairs.len());
-                        pairs.resize(size, (0, 0));
-                        images.resize(size, [0; 3]);
-                    }
-                    for c in runs {
-                        for q in c.slots.clone() {
-                            let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
-                            let oq = grid.offset[q];
-                            pairs[len] = (i, grid.original[q]);
-                            images[len] = [
-                                c.shift[0] - oq[0] + oi[0],
-                                c.shift[1] - oq[1] + oi[1],
-                                c.shift[2] - oq[2] + oi[2],
-                            ];
-                            len += usize::from((d2 <= rc2) & (q != c.skip));
-                        }
-                    }
-                });
-                pairs.truncate(len);
-                let shifts = images[..len]
-                    .iter()
-                    .map(|m| lattice.to_cartesian(&Vector3::new(m[0] as f64, m[1] as f64, m[2] as f64)))
-                    .collect();
-                (pairs, shifts)
-            })
-            .collect();
-        self.pairs.clear();
-        self.shifts.clear();
-        for (pairs, shifts) in blocks {
-            self.pairs.extend_from_slice(&pairs);
-            self.shifts.extend_from_slice(&shifts);
+        // Lattice translations reachable from any bin, numbered densely.
+        let m = grid.max_translation();
+        let side = m.map(|x| 2 * x as usize + 1);
+        if side[0] * side[1] * side[2] > usize::from(u16::MAX) {
+            return Err(Error::InvalidArgument(format!(
+                "cutoff {} Å spans too many periodic images of this cell",
+                self.cutoff + self.skin
+            )));
         }
+        let shift_id = |t: [i32; 3]| {
+            (((t[0] + m[0]) as usize * side[1] + (t[1] + m[1]) as usize) * side[2] + (t[2] + m[2]) as usize)
+                as u16
+        };
+        self.shifts.clear();
+        for t0 in -m[0]..=m[0] {
+            for t1 in -m[1]..=m[1] {
+                for t2 in -m[2]..=m[2] {
+                    let t = Vector3::new(t0 as f64, t1 as f64, t2 as f64);
+                    self.shifts.push(lattice.to_cartesian(&t));
+                }
+            }
+        }
+        // Coordinates by axis, so that the distance loop over a run of candidates vectorises.
+        let Scratch { axes, chunks } = &mut self.scratch;
+        for (k, axis) in axes.iter_mut().enumerate() {
+            axis.clear();
+            axis.extend(grid.pos.iter().map(|p| p[k]));
+        }
+        let [px, py, pz] = &*axes;
+        let bins = grid.chunks();
+        chunks.resize_with(bins.len(), ChunkPairs::default);
+        chunks.par_iter_mut().zip(bins).for_each(|(buf, bins)| {
+            // `len` marks the kept prefix of `slots`/`ids`; candidates are written branch-free and
+            // kept only if within reach.
+            let ChunkPairs {
+                slots,
+                ids,
+                counts,
+                d2,
+                len,
+            } = buf;
+            counts.clear();
+            *len = 0;
+            grid.visit_runs(bins, true, |p, runs| {
+                let room: usize = runs.iter().map(|c| c.slots.len()).sum();
+                if slots.len() < *len + room {
+                    let size = (*len + room).max(2 * slots.len());
+                    slots.resize(size, 0);
+                    ids.resize(size, 0);
+                }
+                let first = *len;
+                for c in runs {
+                    let id = shift_id(c.shift);
+                    let r = c.slots.clone();
+                    // Centre moved by −shift instead of every candidate by +shift.
+                    let ri = grid.pos[p] - c.shift_cart;
+                    d2.clear();
+                    d2.extend(px[r.clone()].iter().zip(&py[r.clone()]).zip(&pz[r.clone()]).map(
+                        |((x, y), z)| {
+                            let (dx, dy, dz) = (x - ri.x, y - ri.y, z - ri.z);
+                            dx * dx + dy * dy + dz * dz
+                        },
+                    ));
+                    let out_slots = &mut slots[*len..*len + r.len()];
+                    let out_ids = &mut ids[*len..*len + r.len()];
+                    let mut n = 0;
+                    for (q, &dq) in r.zip(d2.iter()) {
+                        out_slots[n] = q as u32;
+                        out_ids[n] = id;
+                        n += usize::from((dq <= rc2) & (q != c.skip));
+                    }
+                    *len += n;
+                }
+                counts.push((*len - first) as u32);
+            });
+        });
+        // Concatenate the chunks' pairs in parallel, each into its own part of the list.
+        let total: usize = chunks.iter().map(|c| c.len).sum();
+        if total > u32::MAX as usize {
+            return Err(Error::InvalidArgument("more than 2³² neighbour pairs".into()));
+        }
+        self.neighbor_slot.resize(total, 0);
+        self.shift_index.resize(total, 0);
+        let mut parts = Vec::with_capacity(chunks.len());
+        let (mut rest_slots, mut rest_ids) = (&mut self.neighbor_slot[..], &mut self.shift_index[..]);
+        for c in chunks.iter() {
+            let (a, b) = std::mem::take(&mut rest_slots).split_at_mut(c.len);
+            let (x, y) = std::mem::take(&mut rest_ids).split_at_mut(c.len);
+            parts.push((c, a, x));
+            rest_slots = b;
+            rest_ids = y;
+        }
+        parts.into_par_iter().for_each(|(c, a, x)| {
+            a.copy_from_slice(&c.slots[..c.len]);
+            x.copy_from_slice(&c.ids[..c.len]);
+        });
+        self.row_start.clear();
+        self.row_start.push(0);
+        let mut at = 0u32;
+        for c in chunks.iter() {
+            for &n in &c.counts {
+                at += n;
+                self.row_start.push(at);
+            }
+        }
+        self.atom_of_slot.clone_from(&grid.original);
+        self.wrap.clear();
+        self.wrap.extend(
+            grid.offset
+                .iter()
+                .map(|o| -lattice.to_cartesian(&Vector3::new(o[0] as f64, o[1] as f64, o[2] as f64))),
+        );
         self.reference.clear();
         self.reference.extend_from_slice(positions);
         self.lattice = Some(lattice.clone());
@@ -543,29 +667,66 @@ impl VerletList {
         }
     }
 
-    /// Stored pairs as `(i, j, shift)`: the vector from i to j is `r_j − r_i + shift`. Includes pairs up
-    /// to `cutoff + skin`; the caller checks the actual distance against the cutoff.
-    pub fn pairs(&self) -> impl ExactSizeIterator<Item = (usize, usize, Vector3<f64>)> + '_ {
-        self.pairs
-            .iter()
-            .zip(&self.shifts)
-            .map(|(&(i, j), &s)| (i as usize, j as usize, s))
+    /// Atom index of every slot (a permutation of the atoms).
+    pub fn atom_of_slot(&self) -> &[u32] {
+        &self.atom_of_slot
     }
 
-    /// The stored pairs as two parallel slices, for force loops that split them into chunks: atom
-    /// indices `(i, j)` and the shifts (Å) such that the vector from i to j is `r_j − r_i + shift`.
-    pub fn as_slices(&self) -> (&[(u32, u32)], &[Vector3<f64>]) {
-        (&self.pairs, &self.shifts)
+    /// Slot coordinates of `positions` (the positions the list was last updated with, or later
+    /// ones of the same atoms): `out[p]` is the position of atom `atom_of_slot[p]`, translated into the
+    /// cell as at the last build.
+    pub fn slot_positions(&self, positions: &[Vector3<f64>], out: &mut Vec<Vector3<f64>>) {
+        out.clear();
+        out.extend(
+            self.atom_of_slot
+                .iter()
+                .zip(&self.wrap)
+                .map(|(&i, w)| positions[i as usize] + w),
+        );
+    }
+
+    /// The pairs of slot `p`: neighbour slots (all ≥ p) and their indices into
+    /// [`shifts`](Self::shifts).
+    pub fn row(&self, p: usize) -> (&[u32], &[u16]) {
+        let r = self.row_start[p] as usize..self.row_start[p + 1] as usize;
+        (&self.neighbor_slot[r.clone()], &self.shift_index[r])
+    }
+
+    /// Start of every slot's row in the pair arrays (length slots + 1): for splitting work.
+    pub fn row_starts(&self) -> &[u32] {
+        &self.row_start
+    }
+
+    /// Cartesian lattice translations, Å, indexed by the shift indices of [`row`](Self::row).
+    pub fn shifts(&self) -> &[Vector3<f64>] {
+        &self.shifts
+    }
+
+    /// Stored pairs as `(i, j, shift)` in atom indices: the vector from i to j is
+    /// `r_j − r_i + shift` for the positions as given. Includes pairs up to `cutoff + skin`; the
+    /// caller checks the actual distance against the cutoff.
+    pub fn pairs(&self) -> impl Iterator<Item = (usize, usize, Vector3<f64>)> + '_ {
+        (0..self.atom_of_slot.len()).flat_map(move |p| {
+            let (qs, ids) = self.row(p);
+            qs.iter().zip(ids).map(move |(&q, &s)| {
+                let q = q as usize;
+                (
+                    self.atom_of_slot[p] as usize,
+                    self.atom_of_slot[q] as usize,
+                    self.wrap[q] - self.wrap[p] + self.shifts[usize::from(s)],
+                )
+            })
+        })
     }
 
     /// Number of stored pairs.
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        self.neighbor_slot.len()
     }
 
     /// True when no pair is stored.
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.neighbor_slot.is_empty()
     }
 }
 
@@ -613,6 +774,55 @@ mod tests {
         }
         let half = NeighborList::build(&l, &pos, rc, PairSet::Half).unwrap();
         assert_eq!(2 * half.num_entries(), nl.num_entries());
+    }
+
+    #[test]
+    fn verlet_pairs_are_the_half_of_brute_force_for_unwrapped_positions() {
+        let l = Lattice::from_parameters(7.0, 8.0, 7.5, 80.0, 95.0, 110.0).unwrap();
+        let frac = |k: usize, m: u64| ((k as u64 * m) % 1000) as f64 / 1000.0;
+        // Some atoms outside the cell, as in a running simulation.
+        let pos: Vec<_> = (0..40)
+            .map(|k| {
+                l.to_cartesian(&Vector3::new(
+                    3.0 * frac(k, 7919) - 1.0,
+                    2.0 * frac(k, 104729) - 0.5,
+                    1.5 * frac(k, 1299709),
+                ))
+            })
+            .collect();
+        let (rc, skin) = (5.0, 1.0);
+        let mut v = VerletList::new(rc, skin).unwrap();
+        assert!(v.update(&l, &pos).unwrap());
+        let mut got = Vec::new();
+        for (i, j, shift) in v.pairs() {
+            let f = l.to_fractional(&shift);
+            let img = [f.x.round() as i32, f.y.round() as i32, f.z.round() as i32];
+            assert!(
+                (l.to_cartesian(&Vector3::new(img[0] as f64, img[1] as f64, img[2] as f64)) - shift).norm()
+                    < 1e-9
+            );
+            got.push((i, j, img));
+            got.push((j, i, img.map(|x| -x)));
+        }
+        got.sort();
+        let mut want: Vec<_> = brute_force(&l, &pos, rc + skin)
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, row)| row.into_iter().map(move |(j, img, _)| (i, j, img)))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+        // Slot coordinates reproduce the pair vectors.
+        let mut x = Vec::new();
+        v.slot_positions(&pos, &mut x);
+        for p in 0..x.len() {
+            let (qs, ids) = v.row(p);
+            for (&q, &s) in qs.iter().zip(ids) {
+                let d = x[q as usize] - x[p] + v.shifts()[s as usize];
+                assert!(d.norm() <= rc + skin + 1e-12);
+                assert!(q as usize >= p);
+            }
+        }
     }
 
     #[test]
