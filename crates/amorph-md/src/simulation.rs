@@ -5,6 +5,7 @@ use std::path::Path;
 
 use nalgebra::Vector3;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::barostat::Barostat;
@@ -124,7 +125,6 @@ pub struct Simulation {
     calculator: Box<dyn Calculator>,
     evaluation: Evaluation,
     observers: Vec<(u64, Box<dyn Observer>)>,
-    previous: Vec<Vector3<f64>>,
 }
 
 impl Simulation {
@@ -168,13 +168,11 @@ impl Simulation {
                 reason: "non-finite energy or forces in the starting configuration".into(),
             });
         }
-        let previous = state.system.positions.clone();
         Ok(Simulation {
             state,
             calculator,
             evaluation,
             observers: Vec::new(),
-            previous,
         })
     }
 
@@ -291,7 +289,6 @@ impl Simulation {
             self.state.reference_energy = Some(self.snapshot().conserved_energy());
         }
         let mut good = self.state.clone();
-        let mut good_eval = self.evaluation.clone();
         for k in 0..steps {
             // The virial costs ~10 % of a pair sum: skip it unless the pressure is looked at.
             let next = self.state.step + 1;
@@ -302,9 +299,13 @@ impl Simulation {
                     .iter()
                     .any(|(every, _)| next.is_multiple_of(*every));
             if let Err(e) = self.one_step(need_virial) {
+                // Back to the last good step; its evaluation is recomputed rather than kept from
+                // every step.
                 self.state = good;
-                self.evaluation = good_eval;
                 self.calculator.invalidate();
+                self.evaluation.reset(self.state.system.len());
+                self.calculator
+                    .compute(&self.state.system.configuration(), &mut self.evaluation)?;
                 self.finish_observers()?;
                 return Err(e);
             }
@@ -323,8 +324,7 @@ impl Simulation {
                 self.observers = observers;
                 result?;
             }
-            good.clone_from(&self.state);
-            good_eval.clone_from(&self.evaluation);
+            save_state(&mut good, &self.state);
         }
         self.finish_observers()
     }
@@ -353,29 +353,28 @@ impl Simulation {
             scale_velocities(&mut st.system, f);
             kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
             scale_velocities(&mut st.system, f);
-            self.previous.clone_from(&st.system.positions);
             m.dilate_half(&mut st.system, dt)?;
             drift(&mut st.system, dt);
             m.dilate_half(&mut st.system, dt)?;
         } else {
             st.thermostat.before_kick(&mut st.system, dt, target, &mut st.rng);
             kick(&mut st.system, &self.evaluation.forces, 0.5 * dt);
-            self.previous.clone_from(&st.system.positions);
             drift(&mut st.system, dt);
         }
         st.step += 1;
         let step = st.step;
-        let limit2 = st.safety.max_step_displacement.powi(2);
-        if let Some(i) = st.system.positions.iter().zip(&self.previous).position(|(x, p)| {
+        // The drift moved every atom by v·dt (an MTK dilation adds a negligible affine part).
+        let limit2 = (st.safety.max_step_displacement / dt).powi(2);
+        if let Some(i) = st.system.velocities.iter().position(|v| {
             // NaN counts as too far.
-            let d2 = (x - p).norm_squared();
-            d2.is_nan() || d2 > limit2
+            let v2 = v.norm_squared();
+            v2.is_nan() || v2 > limit2
         }) {
             return Err(Error::Unstable {
                 step,
                 reason: format!(
                     "atom {i} moved {:.3} Å in one step (limit {} Å)",
-                    (st.system.positions[i] - self.previous[i]).norm(),
+                    st.system.velocities[i].norm() * dt,
                     st.safety.max_step_displacement
                 ),
             });
@@ -506,11 +505,65 @@ impl Simulation {
     }
 }
 
+/// Systems at least this large update positions and velocities in parallel (element-wise, so the
+/// result does not depend on the thread count).
+const PARALLEL_ATOMS: usize = 4096;
+
 /// x += v · dt.
 fn drift(system: &mut System, dt: f64) {
-    for (x, v) in system.positions.iter_mut().zip(&system.velocities) {
-        *x += v * dt;
+    let step = |(x, v): (&mut Vector3<f64>, &Vector3<f64>)| *x += v * dt;
+    if system.len() >= PARALLEL_ATOMS {
+        system
+            .positions
+            .par_iter_mut()
+            .zip(&system.velocities)
+            .for_each(step);
+    } else {
+        system.positions.iter_mut().zip(&system.velocities).for_each(step);
     }
+}
+
+/// Copy `src` into `dst`, which holds an earlier step of the same run: the per-atom arrays in
+/// parallel, and neither species nor masses (constant during a run).
+fn save_state(dst: &mut State, src: &State) {
+    let copy = |d: &mut Vec<Vector3<f64>>, s: &Vec<Vector3<f64>>| {
+        if d.len() != s.len() || s.len() < PARALLEL_ATOMS {
+            d.clone_from(s);
+        } else {
+            d.par_chunks_mut(1024)
+                .zip(s.par_chunks(1024))
+                .for_each(|(d, s)| d.copy_from_slice(s));
+        }
+    };
+    let State {
+        system,
+        thermostat,
+        rng,
+        step,
+        timestep_fs,
+        temperature,
+        ramp,
+        safety,
+        reference_energy,
+        barostat,
+    } = src;
+    copy(&mut dst.system.positions, &system.positions);
+    copy(&mut dst.system.velocities, &system.velocities);
+    dst.system.lattice.clone_from(&system.lattice);
+    if dst.system.species != system.species || dst.system.masses != system.masses {
+        dst.system.species.clone_from(&system.species);
+        dst.system.masses.clone_from(&system.masses);
+    }
+    dst.thermostat.clone_from(thermostat);
+    dst.rng.clone_from(rng);
+    dst.step = *step;
+    dst.timestep_fs = *timestep_fs;
+    dst.temperature = *temperature;
+    dst.ramp = *ramp;
+    dst.safety = *safety;
+    dst.reference_energy = *reference_energy;
+    dst.barostat.clone_from(barostat);
+    debug_assert!(dst.system == src.system && dst.step == src.step);
 }
 
 fn scale_velocities(system: &mut System, factor: f64) {
@@ -521,7 +574,22 @@ fn scale_velocities(system: &mut System, factor: f64) {
 
 /// v += F/m · dt (F in eV/Å, m in amu, v in Å/fs).
 fn kick(system: &mut System, forces: &[Vector3<f64>], dt: f64) {
-    for ((v, f), m) in system.velocities.iter_mut().zip(forces).zip(&system.masses) {
+    let step = |((v, f), m): ((&mut Vector3<f64>, &Vector3<f64>), &f64)| {
         *v += f * (dt / (m * AMU_A2_PER_FS2_IN_EV));
+    };
+    if system.len() >= PARALLEL_ATOMS {
+        system
+            .velocities
+            .par_iter_mut()
+            .zip(forces)
+            .zip(&system.masses)
+            .for_each(step);
+    } else {
+        system
+            .velocities
+            .iter_mut()
+            .zip(forces)
+            .zip(&system.masses)
+            .for_each(step);
     }
 }
