@@ -85,6 +85,14 @@ fn bench(c: &mut Criterion) {
                 "pppm_1e-5_rc10",
                 Box::new(Pppm::new(charges.clone(), 10.0, 1e-5).expect("pppm")),
             ),
+            (
+                "pppm_1e-5_rc10_table",
+                Box::new(
+                    Pppm::new(charges.clone(), 10.0, 1e-5)
+                        .expect("pppm")
+                        .tabulated(true),
+                ),
+            ),
         ];
         calcs.push((
             "ewald_1e-5_rc10",

@@ -46,7 +46,8 @@ use crate::pair::{PairInteractions, PairTerm, Truncation};
 pub enum CoulombMethod {
     /// Ewald summation: real-space cutoff (Å) and relative force accuracy (LAMMPS `kspace_style ewald`).
     Ewald { cutoff: f64, accuracy: f64 },
-    /// Smooth particle-mesh Ewald (LAMMPS `kspace_style pppm` at the same accuracy).
+    /// Smooth particle-mesh Ewald (LAMMPS `kspace_style pppm` at the same accuracy), real space
+    /// tabulated as LAMMPS's default `pair_modify table` (~1e-7 relative per pair).
     Pppm { cutoff: f64, accuracy: f64 },
     /// Damped shifted force (LAMMPS `coul/dsf α rc`): damping α (Å⁻¹) and cutoff (Å).
     Dsf { alpha: f64, cutoff: f64 },
@@ -408,7 +409,7 @@ impl ForceField {
                     Some(Box::new(Ewald::new(charges, cutoff, accuracy)?))
                 }
                 CoulombMethod::Pppm { cutoff, accuracy } => {
-                    Some(Box::new(Pppm::new(charges, cutoff, accuracy)?))
+                    Some(Box::new(Pppm::new(charges, cutoff, accuracy)?.tabulated(true)))
                 }
                 CoulombMethod::Dsf { alpha, cutoff } => Some(Box::new(Dsf::new(charges, alpha, cutoff)?)),
                 CoulombMethod::Wolf { alpha, cutoff } => Some(Box::new(Wolf::new(charges, alpha, cutoff)?)),

@@ -471,3 +471,32 @@ fn errors_name_what_is_wrong() {
     let back: Charges = serde_json::from_str(&json).unwrap();
     assert_eq!(back, charges());
 }
+
+/// The tabulated real space changes PPPM's energy, forces and virial by far less than its accuracy.
+#[test]
+fn tabulated_pppm_real_space_matches_the_direct_one() {
+    for name in ["Li2Si2O5"] {
+        let s = glass(name);
+        let config = Configuration {
+            lattice: &s.lattice,
+            species: &s.species,
+            positions: &s.positions,
+        };
+        for erfc in [Erfc::Exact, Erfc::AbramowitzStegun] {
+            let base = Pppm::new(charges(), 10.0, 1e-5).unwrap().with_erfc(erfc);
+            let direct = evaluate(&mut base.clone(), &config).unwrap();
+            let table = evaluate(&mut base.tabulated(true), &config).unwrap();
+            assert_ne!(direct.energy, table.energy);
+            assert!(((table.energy - direct.energy) / direct.energy).abs() < 1e-7);
+            let scale = rms(&direct.forces);
+            let worst = direct
+                .forces
+                .iter()
+                .zip(&table.forces)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-6 * scale, "{name}: force error {worst} of rms {scale}");
+            assert!((table.virial - direct.virial).norm() < 1e-6 * direct.virial.norm());
+        }
+    }
+}

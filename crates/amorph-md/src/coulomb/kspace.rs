@@ -14,6 +14,7 @@ use crate::units::COULOMB_EV_A;
 
 /// Real-space Ewald pair term `k q_i q_j erfc(αr)/r`, as LAMMPS `coul/long` (with `pair_modify table
 /// 0`): with [`Erfc::AbramowitzStegun`] also its 9-digit 2/√π (`EWALD_F`).
+#[derive(Debug, Clone)]
 pub(crate) struct RealSpaceKernel {
     alpha: f64,
     erfc: Erfc,

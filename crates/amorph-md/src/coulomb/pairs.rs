@@ -78,6 +78,101 @@ impl<K: ErfcPairKernel> PairKernel for K {
     }
 }
 
+/// A pair kernel linear in the charge product, tabulated over r on a uniform grid with linear
+/// interpolation (the idea of LAMMPS's `pair_modify table`): one square root and a few multiply-adds
+/// per pair instead of exp, erfc and divisions. Pairs closer than the table's start fall back to the
+/// kernel itself.
+#[derive(Clone)]
+pub(crate) struct Tabulated<K> {
+    kernel: K,
+    r_min: f64,
+    inv_h: f64,
+    /// Per grid point: energy, its slope per step, fpair, its slope per step (all for qq = 1).
+    rows: Vec<[f64; 4]>,
+}
+
+/// Grid spacing of [`Tabulated`], Å: linear interpolation of erfc(αr)/r-like terms is then good to
+/// ~1e-7 relative at 1 Å and better beyond.
+pub(crate) const TABLE_SPACING: f64 = 5e-4;
+/// Start of the table, Å (closer pairs, which no physical configuration has, are evaluated exactly).
+pub(crate) const TABLE_START: f64 = 0.5;
+
+impl<K> std::fmt::Debug for Tabulated<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Tabulated {{ r_min: {}, points: {} }}",
+            self.r_min,
+            self.rows.len()
+        )
+    }
+}
+
+impl<K: PairKernel> Tabulated<K> {
+    /// Tabulate `kernel` from [`TABLE_START`] to `cutoff` Å.
+    pub(crate) fn new(kernel: K, cutoff: f64) -> Self {
+        let r_min = TABLE_START.min(0.5 * cutoff);
+        let n = ((cutoff - r_min) / TABLE_SPACING).ceil() as usize + 2;
+        let h = TABLE_SPACING;
+        let at = |k: usize| {
+            let r = r_min + k as f64 * h;
+            kernel.eval(r * r, 1.0)
+        };
+        let mut rows = Vec::with_capacity(n);
+        let mut here = at(0);
+        for k in 0..n {
+            let next = at(k + 1);
+            rows.push([here.0, next.0 - here.0, here.1, next.1 - here.1]);
+            here = next;
+        }
+        Tabulated {
+            kernel,
+            r_min,
+            inv_h: 1.0 / h,
+            rows,
+        }
+    }
+}
+
+impl<K: PairKernel> PairKernel for Tabulated<K> {
+    #[inline(always)]
+    fn eval(&self, r2: f64, qq: f64) -> (f64, f64) {
+        let x = (r2.sqrt() - self.r_min) * self.inv_h;
+        if !(0.0..(self.rows.len() - 1) as f64).contains(&x) {
+            return self.kernel.eval(r2, qq);
+        }
+        let i = x as usize;
+        let t = x - i as f64;
+        let [e, de, f, df] = self.rows[i];
+        (qq * (e + t * de), qq * (f + t * df))
+    }
+
+    fn eval_batch(&self, r2: &[f64], qq: &[f64], e: &mut [f64], fpair: &mut [f64]) {
+        let n = r2.len();
+        let (qq, e, fpair) = (&qq[..n], &mut e[..n], &mut fpair[..n]);
+        let last = (self.rows.len() - 2) as f64;
+        let mut outside = false;
+        for k in 0..n {
+            let x = (r2[k].sqrt() - self.r_min) * self.inv_h;
+            outside |= !(0.0..=last).contains(&x);
+            let x = x.clamp(0.0, last);
+            let i = x as usize;
+            let t = x - i as f64;
+            let [ei, dei, fi, dfi] = self.rows[i];
+            e[k] = qq[k] * (ei + t * dei);
+            fpair[k] = qq[k] * (fi + t * dfi);
+        }
+        if outside {
+            for k in 0..n {
+                let x = (r2[k].sqrt() - self.r_min) * self.inv_h;
+                if !(0.0..=last).contains(&x) {
+                    (e[k], fpair[k]) = self.kernel.eval(r2[k], qq[k]);
+                }
+            }
+        }
+    }
+}
+
 /// Bytes of force buffers the pair sum may use (the chunk count is capped by it).
 const BUFFER_BUDGET: usize = 64 << 20;
 
@@ -273,13 +368,13 @@ impl PairList {
                         let j = j as usize;
                         let d = (positions[j] - pi) + self.shifts[t as usize];
                         let r2 = d.norm_squared();
-                        if r2 < rc2 {
-                            br2[m] = r2;
-                            bqq[m] = qi * q[j];
-                            bd[m] = d;
-                            bj[m] = j;
-                            m += 1;
-                        }
+                        // Branch-free: every pair is written, kept only inside the cutoff (a
+                        // quarter of the list is skin, and a branch there mispredicts).
+                        br2[m] = r2;
+                        bqq[m] = qi * q[j];
+                        bd[m] = d;
+                        bj[m] = j;
+                        m += usize::from(r2 < rc2);
                     }
                     kernel.eval_batch(&br2[..m], &bqq[..m], &mut be[..m], &mut bf[..m]);
                     let mut fi = Vector3::zeros();

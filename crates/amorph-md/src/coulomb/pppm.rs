@@ -18,7 +18,7 @@ use super::kspace::{
     RealSpaceKernel, add_kspace_virial, add_self_and_background, alpha_from_accuracy, check_accuracy_cutoff,
     check_alpha, real_space_error, sym,
 };
-use super::pairs::PairList;
+use super::pairs::{PairList, Tabulated};
 use super::{AtomCharges, Charges, DEFAULT_SKIN, check_output};
 use crate::calculator::{Calculator, Configuration, Evaluation};
 use crate::error::{Error, Result};
@@ -84,6 +84,9 @@ pub struct Pppm {
     choice: Choice,
     order: usize,
     erfc: Erfc,
+    tabulate: bool,
+    /// The tabulated real-space kernel and the α it was built for.
+    table: Option<(f64, Tabulated<RealSpaceKernel>)>,
     charges: AtomCharges,
     pairs: PairList,
     plan: Option<Plan>,
@@ -99,6 +102,8 @@ impl Pppm {
             choice: Choice::Accuracy(accuracy),
             order: DEFAULT_ORDER,
             erfc: Erfc::Exact,
+            tabulate: false,
+            table: None,
             charges: AtomCharges::new(charges),
             pairs: PairList::new(real_cutoff, DEFAULT_SKIN)?,
             plan: None,
@@ -119,6 +124,8 @@ impl Pppm {
             choice: Choice::Explicit { alpha, grid },
             order: DEFAULT_ORDER,
             erfc: Erfc::Exact,
+            tabulate: false,
+            table: None,
             charges: AtomCharges::new(charges),
             pairs: PairList::new(real_cutoff, DEFAULT_SKIN)?,
             plan: None,
@@ -153,6 +160,15 @@ impl Pppm {
     /// Real space as LAMMPS `coul/long` with `pair_modify table 0` (its erfc polynomial).
     pub fn lammps_compatible(self) -> Self {
         self.with_erfc(Erfc::AbramowitzStegun)
+    }
+
+    /// Evaluate the real-space term from a table over r (spacing 5e-4 Å, linear interpolation,
+    /// built from the chosen erfc), as LAMMPS does by default (`pair_modify table`): about 1e-7
+    /// relative error per pair, well inside any PPPM accuracy, at a fraction of the cost.
+    pub fn tabulated(mut self, on: bool) -> Self {
+        self.tabulate = on;
+        self.table = None;
+        self
     }
 
     /// Verlet-list skin of the real-space sum, Å (default 1 Å). Results do not depend on it.
@@ -591,8 +607,18 @@ impl Calculator for Pppm {
             .ok_or_else(|| Error::Configuration("PPPM plan unavailable".into()))?;
         let alpha = plan.params.alpha;
         self.pairs.update(config.lattice, config.positions)?;
-        self.pairs
-            .accumulate(config.positions, &q, &RealSpaceKernel::new(alpha, self.erfc), out);
+        if self.tabulate {
+            if self.table.as_ref().is_none_or(|(a, _)| *a != alpha) {
+                let kernel = RealSpaceKernel::new(alpha, self.erfc);
+                self.table = Some((alpha, Tabulated::new(kernel, self.cutoff)));
+            }
+            if let Some((_, table)) = &self.table {
+                self.pairs.accumulate(config.positions, &q, table, out);
+            }
+        } else {
+            self.pairs
+                .accumulate(config.positions, &q, &RealSpaceKernel::new(alpha, self.erfc), out);
+        }
         reciprocal(plan, config.lattice, config.positions, &q, out)?;
         add_self_and_background(&q, alpha, config.lattice.volume(), out);
         Ok(())
