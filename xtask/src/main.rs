@@ -9,7 +9,16 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// Reference scripts run by `cargo xtask refs`, in order.
-const REFERENCE_SCRIPTS: &[&str] = &["elements.py", "structure_refs.py"];
+const REFERENCE_SCRIPTS: &[&str] = &[
+    "elements.py",
+    "structure_refs.py",
+    "eos_refs.py",
+    "features_ref.py",
+    "diffusion_refs.py",
+    "diffusion_coverage.py",
+    "sisso_torchsisso.py",
+    "ml_refs.py",
+];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -10,8 +10,15 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+mod diffusion;
+mod eos;
+mod features;
 mod md;
+mod melt;
+mod ml;
 mod pack;
+mod run;
+mod sisso;
 
 #[derive(Parser)]
 #[command(
@@ -54,8 +61,33 @@ enum Command {
     Pack(pack::PackArgs),
     /// Energy, forces, virial and pressure of a structure with a classical force field.
     Energy(md::EnergyArgs),
-    /// Molecular dynamics (NVE, Nosé–Hoover NVT, Langevin, CSVR) with a classical force field.
+    /// The whole pipeline for a composition: pack, melt, quench, diffusivities, Arrhenius fit,
+    /// descriptors; writes DIR/record.json (resumable).
+    Run(run::RunArgs),
+    /// MPMorph volume search at a temperature (NVT probes, P(V) fits), then NVT production at the
+    /// accepted volume; resumes an interrupted run.
+    Melt(melt::MeltArgs),
+    /// Quench a melt: the volume search and production again at each of several temperatures.
+    Quench(melt::QuenchArgs),
+    /// Molecular dynamics (NVE, Nosé–Hoover NVT, Langevin, CSVR, MTK NPT/NPH) with a classical force field.
     Md(md::MdArgs),
+    /// Mean-squared displacement, diffusion coefficient with its uncertainty, Nernst–Einstein
+    /// conductivity; pymatgen's DiffusionAnalyzer modes with --smoothed.
+    Diffusion(diffusion::DiffusionArgs),
+    /// Arrhenius fit of a T_K,D_cm2_s[,D_stderr_cm2_s] table: Ea, D0, D at 300 K.
+    Arrhenius(diffusion::ArrheniusArgs),
+    /// Fit an equation of state to a CSV table of E(V) (volume_A3,energy_eV) or, with --pv, P(V)
+    /// (volume_A3,pressure_GPa): V0, E0, B0, B0′ with standard errors and goodness of fit.
+    Eos(eos::EosArgs),
+    /// The descriptors of Zheng et al. (2024) Table 1 (Sendek's structural ones, compositional
+    /// averages, synthetic ones) for structure files, or the compositional ones of a formula.
+    Features(features::FeaturesArgs),
+    /// SISSO symbolic regression on a CSV table: features built with units, sure independence
+    /// screening, exhaustive ℓ0 search; the best model of each dimension.
+    Sisso(sisso::SissoArgs),
+    /// Random forests and gradient-boosted trees on a CSV table: cross-validation, grid search,
+    /// fit, predict, importances (scikit-learn/XGBoost parameter names).
+    Ml(ml::MlArgs),
     /// Convert between structure formats (chosen from the file extensions).
     Convert {
         /// Input file.
@@ -194,6 +226,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Pack(args) => pack::run(args)?,
         Command::Energy(args) => md::energy(&args)?,
         Command::Md(args) => md::md(&args)?,
+        Command::Run(args) => run::run(&args)?,
+        Command::Melt(args) => melt::melt(&args)?,
+        Command::Quench(args) => melt::quench(&args)?,
+        Command::Features(args) => features::run(args)?,
+        Command::Sisso(args) => sisso::run(&args)?,
+        Command::Ml(args) => ml::run(args)?,
+        Command::Eos(args) => eos::run(&args)?,
+        Command::Diffusion(args) => diffusion::diffusion(&args)?,
+        Command::Arrhenius(args) => diffusion::arrhenius(&args)?,
         Command::Convert { input, output } => {
             let t = io::read_trajectory(&input)?;
             if t.len() > 1

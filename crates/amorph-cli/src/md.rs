@@ -28,7 +28,7 @@ pub enum CoulombChoice {
 }
 
 /// The force-field flags shared by `energy` and `md`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct PotentialArgs {
     /// A built-in force field (pedone, bks, teter) or a TOML parameter file.
     #[arg(long, default_value = "pedone")]
@@ -57,7 +57,7 @@ pub struct PotentialArgs {
 }
 
 impl PotentialArgs {
-    fn build(&self, structure: &Structure) -> Result<Box<dyn Calculator>> {
+    pub(crate) fn build(&self, structure: &Structure) -> Result<Box<dyn Calculator>> {
         let ff = ForceField::by_name_or_file(&self.potential)?;
         let truncation = if self.shift {
             Some(Truncation::ShiftEnergy)

@@ -101,7 +101,7 @@ pub enum EosError {
     #[error("volume search: {0}")]
     Search(String),
     /// Volume search: the probe (an MD run, typically) failed.
-    #[error("probe {index} at {volume_A3:.4} Å³ failed: {source}")]
+    #[error("probe {index} at {volume_A3:.4} Å³ failed")]
     Probe {
         /// Index of the probe in the history.
         index: usize,
