@@ -584,7 +584,7 @@ impl Calculator for PairInteractions {
             Some(v) => v,
             None => self.verlet.insert(VerletList::new(self.cutoff, self.skin)?),
         };
-        verlet.update(config.lattice, config.positions)?;
+        let rebuilt = verlet.update(config.lattice, config.positions)?;
         let order = verlet.atom_of_slot();
         // Species are looked up afresh every call (cheap next to the pairs), never cached stale.
         self.types.clear();
@@ -592,9 +592,12 @@ impl Calculator for PairInteractions {
             let e = config.species[i as usize];
             self.elements.iter().position(|&x| x == e).unwrap_or(n) as u16
         }));
-        self.slot_of_atom.resize(natoms, 0);
-        for (p, &i) in order.iter().enumerate() {
-            self.slot_of_atom[i as usize] = p as u32;
+        // The slot order changes only when the list is rebuilt.
+        if rebuilt || self.slot_of_atom.len() != natoms {
+            self.slot_of_atom.resize(natoms, 0);
+            for (p, &i) in order.iter().enumerate() {
+                self.slot_of_atom[i as usize] = p as u32;
+            }
         }
         verlet.slot_positions(config.positions, &mut self.slot_positions);
         let (x, types, entries) = (&self.slot_positions, &self.types, &self.entries);
