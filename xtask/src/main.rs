@@ -17,6 +17,7 @@ const REFERENCE_SCRIPTS: &[&str] = &[
     "diffusion_refs.py",
     "diffusion_coverage.py",
     "sisso_torchsisso.py",
+    "sisso_multitask.py",
     "ml_refs.py",
 ];
 

@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use amorph::sisso::ndarray::{Array1, Array2};
-use amorph::sisso::{Dataset, Model, Op, SissoParams, Stage, Unit};
+use amorph::sisso::{Dataset, Model, Op, SissoParams, Stage, TaskFit, TaskWeighting, Unit};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -20,6 +20,14 @@ pub struct SissoArgs {
     /// Columns to leave out (comma-separated), e.g. a formula column.
     #[arg(long, value_delimiter = ',')]
     drop: Vec<String>,
+    /// Multi-task SISSO: the column giving each row's task (any text; tasks ordered by first
+    /// appearance). The descriptors are shared, every task gets its own coefficients and intercept.
+    #[arg(long)]
+    task: Option<String>,
+    /// How the tasks' errors combine into the error that ranks models: `per-task` (SISSO's default,
+    /// RMSE = sqrt(mean of the tasks' RMSE²)) or `per-sample` (RMSE over all rows).
+    #[arg(long, default_value = "per-task")]
+    task_weighting: String,
     /// Units of the columns: a JSON object {"col": "unit"} or lines `col,unit` (e.g. `Ecoh,eV`,
     /// `AAV,Å^3`, `LNC,1`); every feature needs one, the target's is optional. Default: all
     /// dimensionless.
@@ -54,7 +62,9 @@ pub struct SissoArgs {
     /// `Model::load_json`).
     #[arg(long)]
     save_model: Option<PathBuf>,
-    /// Print JSON: {"models": [{"dim", "descriptors", "coefficients", "intercept", "rmse", "max_ae"}]}.
+    /// Print JSON: {"models": [{"dim", "descriptors", "coefficients", "intercept", "rmse", "max_ae"}]};
+    /// with --task, "coefficients" and "intercept" are null and every model adds "tasks": [{"task",
+    /// "coefficients", "intercept", "rmse", "max_ae"}] ("rmse", "max_ae": the combined errors).
     #[arg(long)]
     json: bool,
 }
@@ -63,10 +73,12 @@ pub struct SissoArgs {
 struct JsonModel<'a> {
     dim: usize,
     descriptors: Vec<&'a str>,
-    coefficients: &'a [f64],
-    intercept: f64,
+    coefficients: Option<&'a [f64]>,
+    intercept: Option<f64>,
     rmse: f64,
     max_ae: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tasks: Option<&'a [TaskFit]>,
 }
 
 #[derive(Serialize)]
@@ -83,9 +95,11 @@ struct Table {
     names: Vec<String>,
     x: Array2<f64>,
     y: Array1<f64>,
+    /// Each row's task label (with --task).
+    tasks: Option<Vec<String>>,
 }
 
-fn read_table(path: &Path, target: &str, drop: &[String]) -> Result<Table> {
+fn read_table(path: &Path, target: &str, drop: &[String], task: Option<&str>) -> Result<Table> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = text
         .lines()
@@ -107,14 +121,28 @@ fn read_table(path: &Path, target: &str, drop: &[String]) -> Result<Table> {
             header.join(", ")
         )
     })?;
+    let tcol = match task {
+        Some(t) => {
+            let k = header
+                .iter()
+                .position(|h| *h == t)
+                .with_context(|| format!("{}:1: --task {t}: no such column", path.display()))?;
+            if k == ti {
+                bail!("{}:1: --task {t} is the target column", path.display());
+            }
+            Some(k)
+        }
+        None => None,
+    };
     let features: Vec<usize> = (0..header.len())
-        .filter(|&j| j != ti && !drop.iter().any(|d| d == header[j]))
+        .filter(|&j| j != ti && Some(j) != tcol && !drop.iter().any(|d| d == header[j]))
         .collect();
     if features.is_empty() {
         bail!("{}: no feature columns left", path.display());
     }
     let mut x = Vec::new();
     let mut y = Vec::new();
+    let mut labels = Vec::new();
     for (n, line) in lines {
         let c = cells(line);
         if c.len() != header.len() {
@@ -139,6 +167,9 @@ fn read_table(path: &Path, target: &str, drop: &[String]) -> Result<Table> {
             })
         };
         y.push(num(ti)?);
+        if let Some(k) = tcol {
+            labels.push(c[k].to_string());
+        }
         for &j in &features {
             x.push(num(j)?);
         }
@@ -148,6 +179,7 @@ fn read_table(path: &Path, target: &str, drop: &[String]) -> Result<Table> {
         names: features.iter().map(|&j| header[j].to_string()).collect(),
         x: Array2::from_shape_vec((rows, features.len()), x)?,
         y: Array1::from(y),
+        tasks: tcol.map(|_| labels),
     })
 }
 
@@ -183,8 +215,18 @@ fn read_units(path: &Path) -> Result<Vec<(String, Unit)>> {
 pub fn run(args: &SissoArgs) -> Result<()> {
     let file = args.data.display();
     let ops = Op::parse_list(&args.ops)?;
-    let table = read_table(&args.data, &args.target, &args.drop)?;
+    let weighting = match args.task_weighting.as_str() {
+        "per-task" => TaskWeighting::PerTask,
+        "per-sample" => TaskWeighting::PerSample,
+        w => bail!("--task-weighting {w}: expected per-task or per-sample"),
+    };
+    let table = read_table(&args.data, &args.target, &args.drop, args.task.as_deref())?;
     let mut data = Dataset::new(table.x, table.y, table.names).with_context(|| format!("{file}"))?;
+    if let Some(labels) = &table.tasks {
+        data = data
+            .with_tasks(labels)
+            .with_context(|| format!("{file}: --task {}", args.task.as_deref().unwrap_or("")))?;
+    }
     if let Some(p) = &args.units {
         let mut pairs = read_units(p)?;
         pairs.retain(|(k, _)| !args.drop.contains(k));
@@ -208,7 +250,8 @@ pub fn run(args: &SissoArgs) -> Result<()> {
         .n_models(1)
         .fmax_min(args.fmax_min)
         .fmax_max(args.fmax_max)
-        .memory_budget(args.memory_mib.saturating_mul(1 << 20));
+        .memory_budget(args.memory_mib.saturating_mul(1 << 20))
+        .task_weighting(weighting);
     if let Some(r) = args.rung {
         params = params.rung(r);
     }
@@ -247,20 +290,28 @@ pub fn run(args: &SissoArgs) -> Result<()> {
         let out = JsonOut {
             models: best
                 .iter()
-                .map(|m| JsonModel {
-                    dim: m.dim,
-                    descriptors: m.descriptors.iter().map(|d| d.formula.as_str()).collect(),
-                    coefficients: &m.coefficients,
-                    intercept: m.intercept,
-                    rmse: m.rmse,
-                    max_ae: m.max_ae,
+                .map(|m| {
+                    let multi = !m.tasks.is_empty();
+                    JsonModel {
+                        dim: m.dim,
+                        descriptors: m.descriptors.iter().map(|d| d.formula.as_str()).collect(),
+                        coefficients: (!multi).then_some(m.coefficients.as_slice()),
+                        intercept: (!multi).then_some(m.intercept),
+                        rmse: m.rmse,
+                        max_ae: m.max_ae,
+                        tasks: multi.then_some(m.tasks.as_slice()),
+                    }
                 })
                 .collect(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
+        let tasks = match data.tasks().len() {
+            1 => String::new(),
+            t => format!(" in {t} tasks"),
+        };
         println!(
-            "{file}: {} samples, {} primary features, feature space {} (stored per complexity {:?})",
+            "{file}: {} samples{tasks}, {} primary features, feature space {} (stored per complexity {:?})",
             data.nsamples(),
             data.names().len(),
             fit.space.total(),

@@ -1,5 +1,5 @@
 //! `amorph sisso` end to end: the paper's model from its SISSO table, a planted formula with units,
-//! the JSON shape, a saved model, and bad input.
+//! the JSON shape, a saved model, a multi-task fit from a task column, and bad input.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -182,4 +182,100 @@ fn bad_input_is_a_clear_error() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no unit for b"), "{}", stderr(&o));
+}
+
+#[test]
+fn multi_task_fits_per_task_coefficients_from_a_task_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("tasks.csv");
+    // y = a_t·x1/x2² + b_t·exp(−x3) + c_t, tasks named in a text column, rows interleaved.
+    let coef = [("bulk", 2.0, -0.5, 1.0), ("film", -1.0, 3.0, 0.2)];
+    let mut text = String::from("phase,x1,x2,x3,y\n");
+    for i in 0..60 {
+        let x1 = 0.5 + (i * 37 % 61) as f64 / 25.0;
+        let x2 = 0.8 + (i * 17 % 53) as f64 / 40.0;
+        let x3 = -1.0 + (i * 29 % 47) as f64 / 15.0;
+        let (name, a, b, c) = coef[(i * 5 + i / 4) % 2];
+        let y = a * x1 / (x2 * x2) + b * (-x3).exp() + c;
+        text.push_str(&format!("{name},{x1},{x2},{x3},{y}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let c = csv.to_str().unwrap();
+    let args = [
+        "sisso",
+        c,
+        "--target",
+        "y",
+        "--task",
+        "phase",
+        "--ops",
+        "*,/,^2,exp-",
+        "--complexity",
+        "2",
+        "--dim",
+        "2",
+        "--subs-sis",
+        "30",
+    ];
+    let o = amorph(&[&args[..], &["--json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = &v["models"][1];
+    assert!(m["coefficients"].is_null() && m["intercept"].is_null(), "{m}");
+    assert!(m["rmse"].as_f64().unwrap() < 1e-10);
+    let k = m["descriptors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|d| d == "exp(-x3)")
+        .unwrap();
+    let tasks = m["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 2);
+    for (t, (name, a, b, c0)) in tasks.iter().zip(coef) {
+        assert_eq!(t["task"], name);
+        let keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 5, "{keys:?}");
+        assert!((t["coefficients"][k].as_f64().unwrap() - b).abs() < 1e-9, "{t}");
+        assert!(
+            (t["coefficients"][1 - k].as_f64().unwrap() - a).abs() < 1e-9,
+            "{t}"
+        );
+        assert!((t["intercept"].as_f64().unwrap() - c0).abs() < 1e-9, "{t}");
+        assert!(t["rmse"].as_f64().unwrap() < 1e-10 && t["max_ae"].as_f64().unwrap() < 1e-9);
+    }
+    // The text report names the tasks.
+    let o = amorph(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("in 2 tasks") && text.contains("task film"),
+        "{text}"
+    );
+    // Errors: a missing column, the target as task column, a task with too few rows.
+    let o = amorph(&["sisso", c, "--target", "y", "--task", "nope"]);
+    assert!(
+        stderr(&o).contains("--task nope: no such column"),
+        "{}",
+        stderr(&o)
+    );
+    let o = amorph(&["sisso", c, "--target", "y", "--task", "y"]);
+    assert!(stderr(&o).contains("is the target column"), "{}", stderr(&o));
+    let o = amorph(&["sisso", c, "--target", "y", "--task", "x1", "--drop", "phase"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("need at least 3"), "{}", stderr(&o));
+    let o = amorph(&[
+        "sisso",
+        c,
+        "--target",
+        "y",
+        "--task",
+        "phase",
+        "--task-weighting",
+        "odd",
+    ]);
+    assert!(
+        stderr(&o).contains("expected per-task or per-sample"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -7,7 +7,7 @@ use crate::units::Unit;
 
 /// A table of primary features (rows = samples, columns = features) with names and units, and the
 /// target property. Validated on construction: no NaN or infinity, no constant column, shapes that
-/// fit.
+/// fit. Optionally each row belongs to a task ([`Dataset::with_tasks`], multi-task SISSO).
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub(crate) x: Array2<f64>,
@@ -16,6 +16,10 @@ pub struct Dataset {
     pub(crate) units: Vec<Unit>,
     pub(crate) target: String,
     pub(crate) target_unit: Unit,
+    /// Task labels, in order of first appearance (one entry `""` without tasks).
+    pub(crate) task_names: Vec<String>,
+    /// Task index of every row.
+    pub(crate) task: Vec<usize>,
 }
 
 impl Dataset {
@@ -53,6 +57,7 @@ impl Dataset {
             check_column(nm, x.column(j).iter().copied())?;
         }
         let units = vec![Unit::dimensionless(); names.len()];
+        let x_rows = x.nrows();
         Ok(Self {
             x,
             y,
@@ -60,7 +65,67 @@ impl Dataset {
             units,
             target: "y".to_string(),
             target_unit: Unit::dimensionless(),
+            task_names: vec![String::new()],
+            task: vec![0; x_rows],
         })
+    }
+
+    /// Assigns every row to a task (multi-task SISSO): `labels[i]` is the task of row `i`; tasks are
+    /// numbered in order of first appearance. All tasks share the descriptors of a model, each has
+    /// its own coefficients and intercept. One distinct label is the ordinary single-task fit. Every
+    /// task needs at least 3 rows.
+    ///
+    /// ```
+    /// use amorph_sisso::{Dataset, SissoParams};
+    /// use ndarray::{Array1, Array2};
+    ///
+    /// // Two tasks sharing the descriptor `a`: y = 2a + 1 on even rows, y = −a on odd ones.
+    /// let x = Array2::from_shape_fn((30, 2), |(i, j)| 1.0 + ((i * (j + 3) * 7) % 11) as f64);
+    /// let y = Array1::from_shape_fn(30, |i| if i % 2 == 0 { 2.0 * x[[i, 0]] + 1.0 } else { -x[[i, 0]] });
+    /// let labels: Vec<&str> = (0..30).map(|i| if i % 2 == 0 { "even" } else { "odd" }).collect();
+    /// let data = Dataset::new(x, y, vec!["a".into(), "b".into()])?.with_tasks(&labels)?;
+    /// let fit = SissoParams::new().desc_dim(1).check()?.fit(&data)?;
+    /// let best = fit.best(1).unwrap();
+    /// assert_eq!(best.descriptors[0].formula, "a");
+    /// let (even, odd) = (&best.tasks[0], &best.tasks[1]);
+    /// assert!((even.coefficients[0] - 2.0).abs() < 1e-12 && (even.intercept - 1.0).abs() < 1e-12);
+    /// assert!((odd.coefficients[0] + 1.0).abs() < 1e-12 && odd.intercept.abs() < 1e-12);
+    /// let p = best.predict_tasks(ndarray::array![[3.0, 1.0], [3.0, 1.0]].view(), &["even", "odd"])?;
+    /// assert!((p[0] - 7.0).abs() < 1e-12 && (p[1] + 3.0).abs() < 1e-12);
+    /// # Ok::<(), amorph_sisso::Error>(())
+    /// ```
+    pub fn with_tasks<S: AsRef<str>>(mut self, labels: &[S]) -> Result<Self> {
+        if labels.len() != self.nsamples() {
+            return Err(Error::InvalidInput(format!(
+                "{} task labels for {} samples",
+                labels.len(),
+                self.nsamples()
+            )));
+        }
+        let mut names: Vec<String> = Vec::new();
+        let mut task = Vec::with_capacity(labels.len());
+        for l in labels {
+            let l = l.as_ref();
+            let t = match names.iter().position(|n| n == l) {
+                Some(t) => t,
+                None => {
+                    names.push(l.to_string());
+                    names.len() - 1
+                }
+            };
+            task.push(t);
+        }
+        for (t, nm) in names.iter().enumerate() {
+            let count = task.iter().filter(|&&k| k == t).count();
+            if count < 3 {
+                return Err(Error::TooFew(format!(
+                    "task {nm:?} has {count} samples (need at least 3)"
+                )));
+            }
+        }
+        self.task_names = names;
+        self.task = task;
+        Ok(self)
     }
 
     /// Sets the units of the primaries, one per column, in column order.
@@ -114,6 +179,16 @@ impl Dataset {
     /// The feature names.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The task labels in order of first appearance (`[""]` when no tasks were assigned).
+    pub fn tasks(&self) -> &[String] {
+        &self.task_names
+    }
+
+    /// The task index (into [`Dataset::tasks`]) of every row.
+    pub fn task_of_rows(&self) -> &[usize] {
+        &self.task
     }
 }
 

@@ -1,6 +1,7 @@
 //! Hyperparameters (validated builder) and the SISSO loop.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +9,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::expr::Op;
 use crate::l0;
-use crate::model::{Descriptor, Model};
+use crate::model::{Descriptor, Model, TaskFit};
 use crate::space::{Kind, Space, SpaceOptions};
 use crate::units::Bases;
 
@@ -26,6 +27,22 @@ pub struct SissoParams {
     fmax_max: f64,
     dedup_tol: f64,
     memory_budget: u64,
+    #[serde(default)]
+    task_weighting: TaskWeighting,
+}
+
+/// How the training errors of the tasks combine into the error that ranks multi-task models
+/// (SISSO's `task_weighting`; irrelevant with one task). The combined MaxAE is the largest of the
+/// tasks' in both cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskWeighting {
+    /// Every task counts equally: `RMSE = sqrt(Σ_t RMSE_t² / T)`, SISSO's default
+    /// (`task_weighting=1`).
+    #[default]
+    PerTask,
+    /// Every sample counts equally: `RMSE = sqrt(Σ_t SSE_t / N)` over all `N` samples (SISSO's
+    /// `task_weighting=2`).
+    PerSample,
 }
 
 impl Default for SissoParams {
@@ -41,6 +58,7 @@ impl Default for SissoParams {
             fmax_max: 1e5,
             dedup_tol: 1e-10,
             memory_budget: 8 << 30,
+            task_weighting: TaskWeighting::PerTask,
         }
     }
 }
@@ -48,7 +66,7 @@ impl Default for SissoParams {
 impl SissoParams {
     /// Defaults: no operators (the primaries only), descriptor dimension 2, `subs_sis` 100, 10
     /// models kept per dimension, SISSO's value bounds 1e-3 and 1e5, duplicates dropped when
-    /// `1 − |r| < 1e-10`, memory budget 8 GiB.
+    /// `1 − |r| < 1e-10`, memory budget 8 GiB, tasks weighted equally ([`TaskWeighting::PerTask`]).
     pub fn new() -> Self {
         Self::default()
     }
@@ -112,6 +130,13 @@ impl SissoParams {
     /// Bytes allowed for the stored operand levels of the feature space.
     pub fn memory_budget(mut self, bytes: u64) -> Self {
         self.memory_budget = bytes;
+        self
+    }
+
+    /// How the tasks' errors combine when the dataset has several tasks
+    /// ([`Dataset::with_tasks`]); default [`TaskWeighting::PerTask`], as SISSO.
+    pub fn task_weighting(mut self, w: TaskWeighting) -> Self {
+        self.task_weighting = w;
         self
     }
 
@@ -205,10 +230,11 @@ impl SpaceSummary {
 /// The result of a fit: the best models of each dimension, best first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fit {
-    /// `models[d - 1]`: the best models with `d` descriptors, by RMSE.
+    /// `models[d - 1]`: the best models with `d` descriptors, by RMSE (with several tasks, the
+    /// combined RMSE of [`TaskWeighting`]).
     pub models: Vec<Vec<Model>>,
     /// The features picked by SIS at each dimension (formula, |correlation| with the target or
-    /// residual), in screening order.
+    /// residual; with several tasks SISSO's multi-task score), in screening order.
     pub sis_subspaces: Vec<Vec<(String, f64)>>,
     /// Size of the feature space.
     pub space: SpaceSummary,
@@ -241,9 +267,37 @@ impl SissoValidParams {
             max_complexity: if p.ops.is_empty() { 0 } else { p.max_complexity },
         });
         let n = data.nsamples();
+        let ntasks = data.task_names.len();
+        // Multi-task: the rows grouped by task (stable), so that every task is one range of rows.
+        let order: Vec<usize> = if ntasks > 1 {
+            let mut o: Vec<usize> = (0..n).collect();
+            o.sort_by_key(|&i| data.task[i]);
+            o
+        } else {
+            (0..n).collect()
+        };
+        let mut segments: Vec<(Range<usize>, f64)> = Vec::with_capacity(ntasks);
+        let mut at = 0;
+        for t in 0..ntasks {
+            let len = data.task.iter().filter(|&&k| k == t).count();
+            let w = match p.task_weighting {
+                _ if ntasks == 1 => 1.0,
+                TaskWeighting::PerTask => 1.0 / len as f64,
+                TaskWeighting::PerSample => 1.0,
+            };
+            segments.push((at..at + len, w));
+            at += len;
+        }
+        let wn: f64 = segments.iter().map(|(r, w)| w * r.len() as f64).sum();
+        let min_task = segments.iter().map(|(r, _)| r.len()).min().unwrap_or(n);
         let bases = Bases::from_units(data.units.iter().chain(std::iter::once(&data.target_unit)))?;
         let dims: Vec<_> = data.units.iter().map(|u| bases.dim(u)).collect();
-        let cols: Vec<Vec<f64>> = data.x.columns().into_iter().map(|c| c.to_vec()).collect();
+        let cols: Vec<Vec<f64>> = data
+            .x
+            .columns()
+            .into_iter()
+            .map(|c| order.iter().map(|&i| c[i]).collect())
+            .collect();
         let rung = p.rung.unwrap_or(p.max_complexity).min(p.max_complexity);
         let opts = SpaceOptions {
             ops: p.ops.clone(),
@@ -261,16 +315,17 @@ impl SissoValidParams {
             }
             e => e,
         })?;
-        let y: Vec<f64> = data.y.to_vec();
-        let ymean = y.iter().sum::<f64>() / n as f64;
-        let mut resid: Vec<f64> = y.iter().map(|v| v - ymean).collect();
+        space.set_tasks(segments.iter().map(|(r, _)| r.clone()).collect());
+        let y: Vec<f64> = order.iter().map(|&i| data.y[i]).collect();
+        let mut resid = y.clone();
+        center_tasks(&mut resid, &segments);
         let mut taken: HashSet<Kind> = HashSet::new();
         let mut picked_values = Vec::new();
         let mut selected: Vec<Kind> = Vec::new();
         let mut models = Vec::new();
         let mut subspaces = Vec::new();
         for d in 1..=p.desc_dim {
-            if d + 1 >= n {
+            if d + 1 >= min_task {
                 break;
             }
             progress(Stage::Screening { dim: d });
@@ -295,7 +350,7 @@ impl SissoValidParams {
                 break;
             }
             let m = picked_values.len() as u64;
-            let needed = m * m * 8 + 2 * m * n as u64 * 8;
+            let needed = ntasks as u64 * m * m * 8 + 2 * m * n as u64 * 8;
             if needed > p.memory_budget {
                 return Err(Error::MemoryBudget {
                     what: format!("the ℓ0 search over {m} screened features"),
@@ -308,20 +363,44 @@ impl SissoValidParams {
                 dim: d,
                 features: values.len(),
             });
-            let combos = l0::search(&values, &y, d, p.n_models);
+            let combos = if ntasks == 1 {
+                l0::search(&values, &y, d, p.n_models)
+            } else {
+                l0::search_tasks(&values, &y, &segments, d, p.n_models)
+            };
             let mut ms: Vec<(f64, Vec<usize>, Model)> = Vec::new();
             for c in &combos {
                 let cols: Vec<&[f64]> = c.idx.iter().map(|&i| values[i].as_slice()).collect();
-                let Some((c0, coef)) = l0::lstsq(&cols, &y) else {
-                    continue;
-                };
-                let mut rss = 0.0;
+                // Every task's least-squares fit (one task: all rows).
+                let mut fits = Vec::with_capacity(ntasks);
+                let mut score = 0.0;
                 let mut max_ae = 0.0f64;
-                for i in 0..n {
-                    let pred = c0 + cols.iter().zip(&coef).map(|(x, b)| b * x[i]).sum::<f64>();
-                    let e = y[i] - pred;
-                    rss += e * e;
-                    max_ae = max_ae.max(e.abs());
+                for (t, (rows, w)) in segments.iter().enumerate() {
+                    let ct: Vec<&[f64]> = cols.iter().map(|x| &x[rows.clone()]).collect();
+                    let yt = &y[rows.clone()];
+                    let Some((c0, coef)) = l0::lstsq(&ct, yt) else {
+                        break;
+                    };
+                    let mut rss = 0.0;
+                    let mut mae = 0.0f64;
+                    for i in 0..yt.len() {
+                        let pred = c0 + ct.iter().zip(&coef).map(|(x, b)| b * x[i]).sum::<f64>();
+                        let e = yt[i] - pred;
+                        rss += e * e;
+                        mae = mae.max(e.abs());
+                    }
+                    score += w * rss;
+                    max_ae = max_ae.max(mae);
+                    fits.push(TaskFit {
+                        task: data.task_names[t].clone(),
+                        coefficients: coef,
+                        intercept: c0,
+                        rmse: (rss / yt.len() as f64).sqrt(),
+                        max_ae: mae,
+                    });
+                }
+                if fits.len() < ntasks {
+                    continue;
                 }
                 let descriptors = c
                     .idx
@@ -336,16 +415,23 @@ impl SissoValidParams {
                         }
                     })
                     .collect();
+                let (coefficients, intercept, tasks) = if ntasks == 1 {
+                    let f = fits.pop().expect("one task");
+                    (f.coefficients, f.intercept, Vec::new())
+                } else {
+                    (Vec::new(), 0.0, fits)
+                };
                 ms.push((
-                    rss,
+                    score,
                     c.idx.clone(),
                     Model {
                         dim: d,
                         descriptors,
-                        coefficients: coef,
-                        intercept: c0,
-                        rmse: (rss / n as f64).sqrt(),
+                        coefficients,
+                        intercept,
+                        rmse: (score / wn).sqrt(),
                         max_ae,
+                        tasks,
                         primaries: data.names.clone(),
                         target: data.target.clone(),
                         target_unit: data.target_unit.to_string(),
@@ -354,21 +440,26 @@ impl SissoValidParams {
             }
             rank_models(&mut ms);
             if let Some((_, _, best)) = ms.first() {
+                // The residual of the best model (rows in task order).
                 let bx: Vec<Vec<f64>> = best
                     .descriptors
                     .iter()
-                    .map(|ds| ds.expr.eval(data.x.view()))
+                    .map(|ds| {
+                        let v = ds.expr.eval(data.x.view());
+                        order.iter().map(|&i| v[i]).collect()
+                    })
                     .collect();
-                for i in 0..n {
-                    let pred = best.intercept
-                        + bx.iter()
-                            .zip(&best.coefficients)
-                            .map(|(x, b)| b * x[i])
-                            .sum::<f64>();
-                    resid[i] = y[i] - pred;
+                for (t, (rows, _)) in segments.iter().enumerate() {
+                    let (c0, coef) = match best.tasks.get(t) {
+                        Some(f) => (f.intercept, &f.coefficients),
+                        None => (best.intercept, &best.coefficients),
+                    };
+                    for i in rows.clone() {
+                        let pred = c0 + bx.iter().zip(coef).map(|(x, b)| b * x[i]).sum::<f64>();
+                        resid[i] = y[i] - pred;
+                    }
                 }
-                let rm = resid.iter().sum::<f64>() / n as f64;
-                resid.iter_mut().for_each(|r| *r -= rm);
+                center_tasks(&mut resid, &segments);
             }
             models.push(ms.into_iter().map(|(_, _, m)| m).collect());
         }
@@ -381,6 +472,15 @@ impl SissoValidParams {
             sis_subspaces: subspaces,
             space: space_summary,
         })
+    }
+}
+
+/// Subtracts every task's mean from its rows.
+fn center_tasks(r: &mut [f64], segments: &[(Range<usize>, f64)]) {
+    for (rows, _) in segments {
+        let part = &mut r[rows.clone()];
+        let mean = part.iter().sum::<f64>() / part.len() as f64;
+        part.iter_mut().for_each(|v| *v -= mean);
     }
 }
 

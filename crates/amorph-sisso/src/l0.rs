@@ -9,9 +9,16 @@
 //! keeps its best models and the lists are merged under a total order (RSS, then indices), so the
 //! result does not depend on the number of threads. The best models are then refitted by
 //! Householder QR on the original values (see [`lstsq`]).
+//!
+//! Multi-task ([`search_tasks`]): one Gram matrix and one Cholesky factor per task (features and
+//! target centred and scaled within the task), the same enumeration and split; a combination's error
+//! is the weighted sum of the tasks' RSS, summed at the leaves with an early exit once it exceeds the
+//! worst model kept.
 
 // Index loops over the triangular factor read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
+
+use std::ops::Range;
 
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
@@ -286,6 +293,224 @@ pub(crate) fn search(x: &[Vec<f64>], y: &[f64], d: usize, top: usize) -> Vec<Com
     items
 }
 
+/// One task of a multi-task search: Gram matrix, `b` and `yᵀy` of the task's rows (features and
+/// target centred within the task, features scaled to unit norm within it), and the task's weight in
+/// the combined error.
+struct TaskGram {
+    g: Vec<f64>,
+    b: Vec<f64>,
+    yy: f64,
+    w: f64,
+}
+
+impl TaskGram {
+    fn new(x: &[Vec<f64>], y: &[f64], rows: Range<usize>, w: f64) -> Self {
+        let m = x.len();
+        let n = rows.len();
+        let yt = &y[rows.clone()];
+        let ym = yt.iter().sum::<f64>() / n as f64;
+        let yc: Vec<f64> = yt.iter().map(|v| v - ym).collect();
+        let mut z = Array2::<f64>::zeros((m, n));
+        for (mut row, col) in z.axis_iter_mut(Axis(0)).zip(x) {
+            let col = &col[rows.clone()];
+            let mu = col.iter().sum::<f64>() / n as f64;
+            let nrm = col.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>().sqrt();
+            let maxabs = col.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            // A feature constant within the task spans nothing there: a zero row, whose zero pivot
+            // makes every combination containing it collinear in this task.
+            if nrm.is_finite() && nrm > 1e-12 * maxabs * (n as f64).sqrt() {
+                row.iter_mut().zip(col).for_each(|(r, v)| *r = (v - mu) / nrm);
+            }
+        }
+        let g = z.dot(&z.t());
+        let b = z
+            .rows()
+            .into_iter()
+            .map(|zi| zi.iter().zip(&yc).map(|(a, b)| a * b).sum())
+            .collect();
+        Self {
+            g: g.iter().copied().collect(),
+            b,
+            yy: yc.iter().map(|v| v * v).sum(),
+            w,
+        }
+    }
+}
+
+/// The Cholesky factor and the projected target of one task along the current prefix.
+#[derive(Clone)]
+struct TaskState {
+    l: [[f64; MAX_D]; MAX_D],
+    z: [f64; MAX_D],
+}
+
+struct TaskSearch<'a> {
+    m: usize,
+    d: usize,
+    tasks: &'a [TaskGram],
+}
+
+impl TaskSearch<'_> {
+    /// Appends feature `j` at position `k` of the prefix `idx[..k]` in every task; false if it is
+    /// collinear with the prefix in some task.
+    fn extend(&self, k: usize, j: usize, idx: &[usize], st: &mut [TaskState]) -> bool {
+        for (tg, s) in self.tasks.iter().zip(st.iter_mut()) {
+            let mut sq = 0.0;
+            let mut bz = tg.b[j];
+            for t in 0..k {
+                let mut v = tg.g[idx[t] * self.m + j];
+                for u in 0..t {
+                    v -= s.l[k][u] * s.l[t][u];
+                }
+                v /= s.l[t][t];
+                s.l[k][t] = v;
+                sq += v * v;
+                bz -= v * s.z[t];
+            }
+            let gjj = tg.g[j * self.m + j];
+            let piv = gjj - sq;
+            if piv.is_nan() || piv <= PIVOT_TOL * gjj {
+                return false;
+            }
+            s.l[k][k] = piv.sqrt();
+            s.z[k] = bz / s.l[k][k];
+        }
+        true
+    }
+
+    /// The combined error Σ w_t RSS_t of the complete combination in `st`.
+    fn score(&self, st: &[TaskState]) -> f64 {
+        self.tasks
+            .iter()
+            .zip(st)
+            .map(|(tg, s)| tg.w * (tg.yy - s.z[..self.d].iter().map(|v| v * v).sum::<f64>()).max(0.0))
+            .sum()
+    }
+
+    fn descend(&self, k: usize, idx: &mut [usize; MAX_D], st: &mut [TaskState], best: &mut Best) {
+        if k + 1 == self.d {
+            self.leaves(k, idx, st, best);
+            return;
+        }
+        let start = if k == 0 { 0 } else { idx[k - 1] + 1 };
+        let end = self.m - (self.d - k - 1);
+        for j in start..end {
+            if !self.extend(k, j, &idx[..], st) {
+                continue;
+            }
+            idx[k] = j;
+            self.descend(k + 1, idx, st, best);
+        }
+    }
+
+    /// The last index: every task's RSS `yᵀy − Σz² − (b_j − Σ l z)² / pivot` without storing the
+    /// factor row; the weighted sum stops as soon as it exceeds the worst model kept.
+    fn leaves(&self, k: usize, idx: &mut [usize; MAX_D], st: &[TaskState], best: &mut Best) {
+        let start = if k == 0 { 0 } else { idx[k - 1] + 1 };
+        let rest: Vec<f64> = self
+            .tasks
+            .iter()
+            .zip(st)
+            .map(|(tg, s)| tg.yy - s.z[..k].iter().map(|v| v * v).sum::<f64>())
+            .collect();
+        'next: for j in start..self.m {
+            let mut total = 0.0;
+            for ((tg, s), r) in self.tasks.iter().zip(st).zip(&rest) {
+                let mut lk = [0.0; MAX_D];
+                let mut sq = 0.0;
+                let mut bz = tg.b[j];
+                for t in 0..k {
+                    let mut v = tg.g[idx[t] * self.m + j];
+                    for u in 0..t {
+                        v -= lk[u] * s.l[t][u];
+                    }
+                    v /= s.l[t][t];
+                    lk[t] = v;
+                    sq += v * v;
+                    bz -= v * s.z[t];
+                }
+                let gjj = tg.g[j * self.m + j];
+                let piv = gjj - sq;
+                if piv.is_nan() || piv <= PIVOT_TOL * gjj {
+                    continue 'next;
+                }
+                total += tg.w * (r - bz * bz / piv).max(0.0);
+                if total > best.worst {
+                    continue 'next;
+                }
+            }
+            idx[k] = j;
+            best.push(total, &idx[..=k]);
+        }
+    }
+}
+
+/// Multi-task search: the rows of task `t` are `tasks[t].0` (contiguous), its weight `tasks[t].1`.
+/// Every task has its own least-squares fit with intercept on the shared combination; combinations
+/// are ranked by `Σ_t w_t RSS_t` and those collinear in any task are skipped. The `top` best,
+/// best first.
+pub(crate) fn search_tasks(
+    x: &[Vec<f64>],
+    y: &[f64],
+    tasks: &[(Range<usize>, f64)],
+    d: usize,
+    top: usize,
+) -> Vec<Combo> {
+    let m = x.len();
+    if d == 0 || d > m || d > MAX_D || tasks.is_empty() {
+        return Vec::new();
+    }
+    let grams: Vec<TaskGram> = tasks
+        .iter()
+        .map(|(rows, w)| TaskGram::new(x, y, rows.clone(), *w))
+        .collect();
+    let s = TaskSearch { m, d, tasks: &grams };
+    let fresh = TaskState {
+        l: [[0.0; MAX_D]; MAX_D],
+        z: [0.0; MAX_D],
+    };
+    // The same split over the first one or two indices as the single-task search.
+    let pairs = d >= 3;
+    let prefixes = (0..=m - d).into_par_iter().flat_map(move |i| {
+        let hi = if pairs { m - d + 1 } else { i + 1 };
+        (i + 1..=hi)
+            .into_par_iter()
+            .map(move |j| if pairs { ([i, j], 2) } else { ([i, 0], 1) })
+    });
+    let best = prefixes
+        .fold(
+            || Best::new(top),
+            |mut best, (pre, len): ([usize; 2], usize)| {
+                let mut idx = [0usize; MAX_D];
+                let mut st = vec![fresh.clone(); grams.len()];
+                for (k, &j) in pre[..len].iter().enumerate() {
+                    if !s.extend(k, j, &idx, &mut st) {
+                        return best;
+                    }
+                    idx[k] = j;
+                }
+                if len == d {
+                    let sc = s.score(&st);
+                    best.push(sc, &idx[..d]);
+                } else {
+                    s.descend(len, &mut idx, &mut st, &mut best);
+                }
+                best
+            },
+        )
+        .reduce(|| Best::new(top), Best::merge);
+    let mut items = best.items;
+    items.sort_by(|a, b| {
+        if better(a, b) {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    });
+    items.truncate(top);
+    items
+}
+
 /// Least squares with intercept by Householder QR: returns (intercept, coefficients), or `None` if
 /// the columns are (numerically) dependent.
 pub(crate) fn lstsq(cols: &[&[f64]], y: &[f64]) -> Option<(f64, Vec<f64>)> {
@@ -376,5 +601,65 @@ mod tests {
         let yy: f64 = y.iter().map(|v| v * v).sum();
         assert!(top[0].rss < 1e-12 * yy, "{}", top[0].rss);
         assert!(top.iter().all(|c| c.idx != vec![0, 6]));
+    }
+
+    fn columns(n: usize, p: usize) -> Vec<Vec<f64>> {
+        (0..p)
+            .map(|k| {
+                (0..n)
+                    .map(|i| (((i * (k + 3) * 37) % 101) as f64).sin() + 0.1 * ((i * i + k) % 7) as f64)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_task_search_equals_the_single_task_search() {
+        let n = 40;
+        let x = columns(n, 9);
+        let y: Vec<f64> = (0..n)
+            .map(|i| x[2][i] - 0.7 * x[5][i] + 0.3 * (i as f64 * 0.37).cos())
+            .collect();
+        for d in 1..=4 {
+            let a = search(&x, &y, d, 12);
+            let b = search_tasks(&x, &y, &[(0..n, 1.0)], d, 12);
+            assert_eq!(a.len(), b.len());
+            for (u, v) in a.iter().zip(&b) {
+                assert_eq!(u.idx, v.idx);
+                assert!(
+                    (u.rss - v.rss).abs() <= 1e-12 * u.rss.max(1e-300),
+                    "{} {}",
+                    u.rss,
+                    v.rss
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn task_search_finds_a_shared_pair_with_task_coefficients() {
+        let n = 45;
+        let x = columns(n, 7);
+        // Three tasks of 15 rows: the same pair (1, 4), different coefficients and intercepts.
+        let coef = [(3.0, -1.0, 0.5), (-2.0, 0.5, 4.0), (0.1, 2.0, -1.0)];
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let (a, b, c) = coef[i / 15];
+                a * x[1][i] + b * x[4][i] + c
+            })
+            .collect();
+        let tasks = [(0..15, 1.0), (15..30, 1.0), (30..45, 1.0)];
+        let top = search_tasks(&x, &y, &tasks, 2, 5);
+        assert_eq!(top[0].idx, vec![1, 4]);
+        assert!(top[0].rss < 1e-20, "{}", top[0].rss);
+        assert!(top[1].rss > 1e-6);
+        // One pooled fit cannot: the single-task best pair leaves an error.
+        let pooled = search(&x, &y, 2, 1);
+        assert!(pooled[0].rss > 1e-3);
+        // A feature constant within one task is collinear there and never chosen.
+        let mut xc = x.clone();
+        xc[3][15..30].iter_mut().for_each(|v| *v = 2.0);
+        let top = search_tasks(&xc, &y, &tasks, 2, 50);
+        assert!(top.iter().all(|c| !c.idx.contains(&3)));
     }
 }

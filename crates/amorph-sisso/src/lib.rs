@@ -38,6 +38,25 @@
 //! `dedup_tol` count once (the simplest is kept), as in SISSO; models equal up to rounding are ranked
 //! by the screening order of their features.
 //!
+//! ## Multi-task SISSO
+//! [`Dataset::with_tasks`] assigns every row to a task (Ouyang et al., *J. Phys.: Mater.* **2**,
+//! 024002 (2019); SISSO's `ntask`/`nsample`): a model's descriptors are shared by all tasks, each
+//! task has its own coefficients and intercept ([`Model::tasks`], a [`TaskFit`] per task), and new
+//! rows are predicted with their task ([`Model::predict_tasks`]). As in SISSO 3.x:
+//! - **SIS** scores a feature by `sqrt(Σ_t (ẑ_t·r_t)²) / ‖r‖`, with `ẑ_t` the feature centred and
+//!   scaled to unit norm within task `t` and `r_t` the task's rows of the residual, centred within
+//!   the task (SISSO's quadratic mean of the tasks' scores, normalised; `|r|` for one task).
+//! - **ℓ0** fits every combination task by task (a Gram matrix and Cholesky factors per task) and
+//!   ranks by the combined error of [`TaskWeighting`]: by default SISSO's `task_weighting=1`,
+//!   `RMSE = sqrt(Σ_t RMSE_t² / T)` (each task counts equally), or `task_weighting=2`,
+//!   `sqrt(Σ_t SSE_t / N)` (each sample counts equally); MaxAE is the largest of the tasks'. A
+//!   combination that is collinear in some task (e.g. a feature constant within a task) is skipped.
+//!   The residual for the next dimension is that of the per-task fits.
+//!
+//! Every task needs at least 3 rows; dimensions `d` with `d + 1 ≥` the smallest task's rows are not
+//! fitted. A dataset with one task is exactly the single-task fit (same models, bit for bit).
+//! `tests/multitask.rs` compares with a NumPy brute force (`validation/sisso_multitask.py`).
+//!
 //! With no operators (the mode of the published model of Zheng et al. 2024, whose SISSO input
 //! applied none) and `subs_sis` at least the number of features, the search is exhaustive over all
 //! subsets of the primaries.
@@ -98,8 +117,8 @@ mod units;
 pub use data::Dataset;
 pub use error::{Error, Result};
 pub use expr::{Expr, Op};
-pub use fit::{Fit, SissoParams, SissoValidParams, SpaceSummary, Stage};
-pub use model::{Descriptor, Model};
+pub use fit::{Fit, SissoParams, SissoValidParams, SpaceSummary, Stage, TaskWeighting};
+pub use model::{Descriptor, Model, TaskFit};
 pub use units::Unit;
 
 /// The `ndarray` this crate takes and returns, re-exported so that callers use the same version.

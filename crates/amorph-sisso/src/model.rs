@@ -20,21 +20,43 @@ pub struct Descriptor {
     pub unit: String,
 }
 
-/// A linear model `y = c0 + Σ ci di` over descriptors.
+/// The coefficients and training errors of a multi-task model for one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskFit {
+    /// The task's label.
+    pub task: String,
+    /// One coefficient per descriptor.
+    pub coefficients: Vec<f64>,
+    /// The task's intercept.
+    pub intercept: f64,
+    /// Root-mean-square error on the task's training rows.
+    pub rmse: f64,
+    /// Largest absolute error on the task's training rows.
+    pub max_ae: f64,
+}
+
+/// A linear model `y = c0 + Σ ci di` over descriptors; with several tasks (multi-task SISSO), the
+/// descriptors are shared and every task has its own `c0, ci` ([`Model::tasks`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     /// Number of descriptors.
     pub dim: usize,
     /// The descriptors.
     pub descriptors: Vec<Descriptor>,
-    /// One coefficient per descriptor (unit: target unit / descriptor unit).
+    /// One coefficient per descriptor (unit: target unit / descriptor unit); empty for a multi-task
+    /// model, whose coefficients are in [`Model::tasks`].
     pub coefficients: Vec<f64>,
-    /// The intercept `c0` (unit of the target).
+    /// The intercept `c0` (unit of the target); 0 for a multi-task model (see [`Model::tasks`]).
     pub intercept: f64,
-    /// Root-mean-square error on the training data.
+    /// Root-mean-square error on the training data; for a multi-task model the combined error of
+    /// the tasks chosen by [`TaskWeighting`](crate::TaskWeighting).
     pub rmse: f64,
-    /// Largest absolute error on the training data.
+    /// Largest absolute error on the training data (over all tasks).
     pub max_ae: f64,
+    /// Multi-task models: the fit of every task, in the order of [`Dataset::tasks`](crate::Dataset::tasks).
+    /// Empty for a single-task model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskFit>,
     /// Names of the primary features, in the column order that [`Model::predict`] expects.
     pub primaries: Vec<String>,
     /// Name of the target.
@@ -46,8 +68,70 @@ pub struct Model {
 impl Model {
     /// Predictions for a table whose columns are the primary features in the order of
     /// [`Model::primaries`] (rows = samples). A non-finite prediction (e.g. `log` of a negative
-    /// value) is an error naming the row.
+    /// value) is an error naming the row. A multi-task model needs the task of every row:
+    /// [`Model::predict_tasks`].
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        if !self.tasks.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "a model of {} tasks needs the task of every row (predict_tasks)",
+                self.tasks.len()
+            )));
+        }
+        let values = self.descriptor_values(x)?;
+        let mut out = Array1::from_elem(x.nrows(), self.intercept);
+        for (v, c) in values.iter().zip(&self.coefficients) {
+            for (o, v) in out.iter_mut().zip(v) {
+                *o += c * v;
+            }
+        }
+        finite(out)
+    }
+
+    /// Predictions for rows that each belong to a task: `tasks[i]` is the label of row `i`, one of
+    /// the labels of [`Model::tasks`] (an unknown label is an error). A single-task model has one
+    /// task and ignores the labels.
+    pub fn predict_tasks<S: AsRef<str>>(&self, x: ArrayView2<'_, f64>, tasks: &[S]) -> Result<Array1<f64>> {
+        if tasks.len() != x.nrows() {
+            return Err(Error::InvalidInput(format!(
+                "{} task labels for {} rows",
+                tasks.len(),
+                x.nrows()
+            )));
+        }
+        if self.tasks.is_empty() {
+            return self.predict(x);
+        }
+        let which: Vec<&TaskFit> = tasks
+            .iter()
+            .map(|l| {
+                let l = l.as_ref();
+                self.tasks.iter().find(|t| t.task == l).ok_or_else(|| {
+                    Error::InvalidInput(format!(
+                        "task {l:?} is not one of the model's tasks ({})",
+                        self.tasks
+                            .iter()
+                            .map(|t| t.task.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let values = self.descriptor_values(x)?;
+        let out = Array1::from_shape_fn(x.nrows(), |i| {
+            let t = which[i];
+            t.intercept
+                + values
+                    .iter()
+                    .zip(&t.coefficients)
+                    .map(|(v, c)| c * v[i])
+                    .sum::<f64>()
+        });
+        finite(out)
+    }
+
+    /// The values of the descriptors on a table of primaries.
+    fn descriptor_values(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Vec<f64>>> {
         if x.ncols() != self.primaries.len() {
             return Err(Error::InvalidInput(format!(
                 "{} columns given, the model's primaries are {} ({})",
@@ -66,25 +150,25 @@ impl Model {
                 d.formula
             )));
         }
-        let mut out = Array1::from_elem(x.nrows(), self.intercept);
-        for (d, c) in self.descriptors.iter().zip(&self.coefficients) {
-            for (o, v) in out.iter_mut().zip(d.expr.eval(x)) {
-                *o += c * v;
-            }
-        }
-        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                column: "prediction".to_string(),
-                row,
-            });
-        }
-        Ok(out)
+        Ok(self.descriptors.iter().map(|d| d.expr.eval(x)).collect())
     }
 
-    /// The model as one line: `target = c1·d1 + c2·d2 + c0`.
+    /// The model as one line: `target = c1·d1 + c2·d2 + c0`; for a multi-task model one such
+    /// formula per task, `[task] target = ...`, separated by `; `.
     pub fn formula(&self) -> String {
+        if self.tasks.is_empty() {
+            return self.formula_with(&self.coefficients, self.intercept);
+        }
+        self.tasks
+            .iter()
+            .map(|t| format!("[{}] {}", t.task, self.formula_with(&t.coefficients, t.intercept)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn formula_with(&self, coefficients: &[f64], intercept: f64) -> String {
         let mut s = format!("{} =", self.target);
-        for (k, (d, c)) in self.descriptors.iter().zip(&self.coefficients).enumerate() {
+        for (k, (d, c)) in self.descriptors.iter().zip(coefficients).enumerate() {
             let sign = if *c < 0.0 {
                 "-"
             } else if k == 0 {
@@ -98,8 +182,8 @@ impl Model {
                 s.push_str(&format!(" {sign} {}·{}", num(c.abs()), d.formula));
             }
         }
-        let sign = if self.intercept < 0.0 { "-" } else { "+" };
-        s.push_str(&format!(" {sign} {}", num(self.intercept.abs())));
+        let sign = if intercept < 0.0 { "-" } else { "+" };
+        s.push_str(&format!(" {sign} {}", num(intercept.abs())));
         s
     }
 
@@ -121,8 +205,39 @@ impl Model {
     }
 }
 
+/// Predictions, or an error naming the first row whose prediction is not finite.
+fn finite(out: Array1<f64>) -> Result<Array1<f64>> {
+    if let Some(row) = out.iter().position(|v| !v.is_finite()) {
+        return Err(Error::NonFinite {
+            column: "prediction".to_string(),
+            row,
+        });
+    }
+    Ok(out)
+}
+
 impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.tasks.is_empty() {
+            writeln!(f, "{}D model of {} tasks", self.dim, self.tasks.len())?;
+            for (k, d) in self.descriptors.iter().enumerate() {
+                writeln!(f, "  d{} = {}   [{}]", k + 1, d.formula, d.unit)?;
+            }
+            for t in &self.tasks {
+                let c: Vec<String> = t.coefficients.iter().map(|c| num(*c)).collect();
+                writeln!(
+                    f,
+                    "  task {}: c0 = {} [{}], c = [{}], RMSE = {}, MaxAE = {}",
+                    t.task,
+                    num(t.intercept),
+                    self.target_unit,
+                    c.join(", "),
+                    num(t.rmse),
+                    num(t.max_ae)
+                )?;
+            }
+            return write!(f, "  RMSE = {}, MaxAE = {}", num(self.rmse), num(self.max_ae));
+        }
         writeln!(f, "{}D model: {}", self.dim, self.formula())?;
         for (k, (d, c)) in self.descriptors.iter().zip(&self.coefficients).enumerate() {
             writeln!(

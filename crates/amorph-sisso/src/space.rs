@@ -8,6 +8,7 @@
 //! stored levels, which the budget caps.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -77,6 +78,35 @@ pub(crate) struct Space {
     stream: Vec<Task>,
     /// Number of valid streamed features (counted at the first screening).
     pub(crate) streamed_count: Option<u64>,
+    /// Multi-task screening: the rows of every task (contiguous); empty for a single task.
+    segments: Vec<Range<usize>>,
+}
+
+/// SISSO's multi-task score of a feature `v`: `sqrt(Σ_t (ẑ_t · r_t)²) / ‖r‖`, with `ẑ_t` the feature
+/// centred and scaled to unit norm within task `t` (no contribution if it is constant there) and
+/// `r_t` the task's part of the residual (centred within each task, norm `rn`).
+fn task_score(v: &[f64], r: &[f64], segments: &[Range<usize>], rn: f64) -> f64 {
+    let mut acc = 0.0;
+    for seg in segments {
+        let (x, y) = (&v[seg.clone()], &r[seg.clone()]);
+        let nt = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / nt;
+        let mut ss = 0.0;
+        let mut sr = 0.0;
+        let mut maxabs = 0.0f64;
+        for (a, b) in x.iter().zip(y) {
+            let c = a - mean;
+            ss += c * c;
+            sr += c * b;
+            maxabs = maxabs.max(a.abs());
+        }
+        let nrm = ss.sqrt();
+        if nrm > 1e-12 * maxabs * nt.sqrt() {
+            let s = sr / nrm;
+            acc += s * s;
+        }
+    }
+    acc.sqrt() / rn
 }
 
 /// Σx, Σx², Σxr and max|x| (NaN if any x is NaN) in one pass, on four independent lanes so that
@@ -163,6 +193,7 @@ impl Space {
             weights,
             stream: Vec::new(),
             streamed_count: None,
+            segments: Vec::new(),
         };
         let mut level = Vec::new();
         for (j, col) in x.iter().enumerate() {
@@ -218,6 +249,11 @@ impl Space {
             space.by_c[c as usize] = ids;
         }
         Ok(space)
+    }
+
+    /// Screens by SISSO's multi-task score over these row ranges (one per task, contiguous).
+    pub(crate) fn set_tasks(&mut self, segments: Vec<Range<usize>>) {
+        self.segments = if segments.len() > 1 { segments } else { Vec::new() };
     }
 
     pub(crate) fn value(&self, id: u32) -> &[f64] {
@@ -453,7 +489,7 @@ impl Space {
     }
 
     /// Sure independence screening: the `k` features most correlated (in absolute value) with the
-    /// centred residual `r`, excluding `taken` and features that duplicate a stored feature or one
+    /// centred residual `r` (with tasks, by [`task_score`]), excluding `taken` and features that duplicate a stored feature or one
     /// already picked (`picked_values`: values, mean, norm of the features picked so far).
     pub(crate) fn screen(
         &mut self,
@@ -485,7 +521,11 @@ impl Space {
     /// The best `cap` features by |correlation| with the centred residual `r` (norm `rn`), best
     /// first, excluding `taken`.
     fn ranked(&mut self, r: &[f64], rn: f64, cap: usize, taken: &HashSet<Kind>) -> Vec<(f64, Key, Kind)> {
+        let segs = &self.segments;
         let score = |v: &[f64], m: f64, nm: f64| -> f64 {
+            if !segs.is_empty() {
+                return task_score(v, r, segs, rn);
+            }
             let d: f64 = v.iter().zip(r).map(|(x, y)| (x - m) * y).sum();
             (d / (nm * rn)).abs()
         };
@@ -536,7 +576,11 @@ impl Space {
                         }
                         c += 1;
                         if !taken.contains(&node.kind) {
-                            let sc = ((sr - m * rsum) / (nm * rn)).abs();
+                            let sc = if segs.is_empty() {
+                                ((sr - m * rsum) / (nm * rn)).abs()
+                            } else {
+                                task_score(v, r, segs, rn)
+                            };
                             t.push(sc, (1 + ti as u64, pos), node.kind);
                         }
                     });
