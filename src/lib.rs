@@ -21,7 +21,8 @@
 //!   descriptors) into a [`pipeline::Record`], as `amorph run` does;
 //! - [`melt`]: amorph-md NVT probes for the MPMorph volume search of amorph-eos, and the search +
 //!   production stage at one temperature;
-//! - [`msd_observer`]: amorph-diffusion's streaming MSD as an amorph-md observer.
+//! - [`msd_observer`]: amorph-diffusion's streaming MSD as an amorph-md observer;
+//! - [`report`]: the plots and the one-page `report.html` of a run.
 //!
 //! ```
 //! use amorph::structure::Composition;
@@ -33,6 +34,7 @@
 pub mod melt;
 pub mod msd_observer;
 pub mod pipeline;
+pub mod report;
 pub use amorph_diffusion as diffusion;
 pub use amorph_eos as eos;
 pub use amorph_features as features;

@@ -23,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -37,6 +38,44 @@ use serde::{Deserialize, Serialize};
 /// Builds the calculator for a probe's system (a fresh one per probe, so that no cache outlives a
 /// change of cell).
 pub type CalculatorFactory = Box<dyn FnMut(&System) -> Result<Box<dyn Calculator>> + Send>;
+
+/// Where a long run reports: log lines, and the progress of its tasks (MD runs of a known number
+/// of steps). The libraries draw nothing; the CLI draws bars. Any `FnMut(&str)` is a `Progress`
+/// that receives the log lines and ignores the rest.
+pub trait Progress {
+    /// One line of log.
+    fn log(&mut self, line: &str);
+    /// A task of `total` steps begins; `label` names the stage and the task.
+    fn begin(&mut self, label: &str, total: u64) {
+        let _ = (label, total);
+    }
+    /// `done` of the current task's steps are done (resumed tasks start above zero).
+    fn advance(&mut self, done: u64) {
+        let _ = done;
+    }
+    /// The current task ended, finished or failed.
+    fn end(&mut self) {}
+}
+
+impl<F: FnMut(&str)> Progress for F {
+    fn log(&mut self, line: &str) {
+        self(line)
+    }
+}
+
+/// Run `steps` steps of `sim` in slices of about a fiftieth, calling `on_steps` with the
+/// simulation's step after each slice. Only for runs whose observers tolerate several `finish`
+/// calls (probes, warm-up): a thermo log completes its file when a run finishes.
+fn run_reporting(sim: &mut Simulation, steps: u64, on_steps: &mut dyn FnMut(u64)) -> Result<()> {
+    let slice = (steps / 50).max(1);
+    let end = sim.step() + steps;
+    while sim.step() < end {
+        let next = ((sim.step() / slice + 1) * slice).min(end);
+        sim.run(next - sim.step())?;
+        on_steps(sim.step());
+    }
+    Ok(())
+}
 
 /// Scale the cell and every position (affinely, about the origin) to `volume_a3` Å³.
 pub fn rescale_to_volume(system: &mut System, volume_a3: f64) -> Result<()> {
@@ -108,11 +147,14 @@ fn block_mean(x: &[f64], blocks: usize) -> (f64, f64) {
     (mean, (var / means.len() as f64).sqrt())
 }
 
-impl VolumeProbe for MdProbe {
-    type Configuration = System;
-    type Error = Error;
-
-    fn probe(&mut self, start: &System, request: &ProbeRequest) -> Result<ProbeOutcome<System>> {
+impl MdProbe {
+    /// [`VolumeProbe::probe`], calling `on_steps` with the steps done as the run goes.
+    pub fn probe_reporting(
+        &mut self,
+        start: &System,
+        request: &ProbeRequest,
+        on_steps: &mut dyn FnMut(u64),
+    ) -> Result<ProbeOutcome<System>> {
         if request.steps < 4 {
             return Err(Error::InvalidParameter(format!(
                 "a probe needs at least 4 steps, got {}",
@@ -144,7 +186,7 @@ impl VolumeProbe for MdProbe {
                 Ok(())
             }),
         )?;
-        sim.run(request.steps as u64)?;
+        run_reporting(&mut sim, request.steps as u64, on_steps)?;
         let samples = samples
             .lock()
             .map_err(|_| Error::InvalidParameter("probe observer poisoned".into()))?;
@@ -160,6 +202,43 @@ impl VolumeProbe for MdProbe {
             energy_second_half_eV: mean_energy(second),
             configuration: sim.system().clone(),
         })
+    }
+}
+
+impl VolumeProbe for MdProbe {
+    type Configuration = System;
+    type Error = Error;
+
+    fn probe(&mut self, start: &System, request: &ProbeRequest) -> Result<ProbeOutcome<System>> {
+        self.probe_reporting(start, request, &mut |_| {})
+    }
+}
+
+/// An [`MdProbe`] that reports each probe as a task of a [`Progress`].
+struct ReportingProbe<'a, 'p, 'd> {
+    probe: MdProbe,
+    progress: &'a RefCell<&'p mut (dyn Progress + 'd)>,
+    label: &'a str,
+}
+
+impl VolumeProbe for ReportingProbe<'_, '_, '_> {
+    type Configuration = System;
+    type Error = Error;
+
+    fn probe(&mut self, start: &System, request: &ProbeRequest) -> Result<ProbeOutcome<System>> {
+        self.progress.borrow_mut().begin(
+            &format!(
+                "{}: probe {} at {:.1} Å³",
+                self.label, request.index, request.volume_A3
+            ),
+            request.steps as u64,
+        );
+        let progress = self.progress;
+        let outcome = self
+            .probe
+            .probe_reporting(start, request, &mut |done| progress.borrow_mut().advance(done));
+        self.progress.borrow_mut().end();
+        outcome
     }
 }
 
@@ -267,6 +346,21 @@ pub fn run_stage(
     settings: &StageSettings,
     mut log: impl FnMut(&str),
 ) -> std::result::Result<StageSummary, StageError> {
+    let label = format!("{temperature_k} K");
+    run_stage_with_progress(dir, start, factory, temperature_k, settings, &label, &mut log)
+}
+
+/// [`run_stage`] reporting to a [`Progress`]: each probe and the production run are tasks, named
+/// after `label` (e.g. `melt 3000 K`).
+pub fn run_stage_with_progress(
+    dir: &Path,
+    start: System,
+    factory: &SharedFactory,
+    temperature_k: f64,
+    settings: &StageSettings,
+    label: &str,
+    progress: &mut dyn Progress,
+) -> std::result::Result<StageSummary, StageError> {
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     let summary_path = dir.join("summary.json");
     if let Ok(text) = std::fs::read_to_string(&summary_path) {
@@ -286,8 +380,8 @@ pub fn run_stage(
     let history_path = dir.join("search.json");
     let mut search = if history_path.exists() {
         let history: SearchHistory<System> = SearchHistory::read_json(&history_path).map_err(search_err)?;
-        log(&format!(
-            "resuming the volume search ({} probes done)",
+        progress.log(&format!(
+            "{label}: resuming the volume search ({} probes done)",
             history.records.len()
         ));
         VolumeSearch::resume(history).map_err(search_err)?
@@ -301,27 +395,35 @@ pub fn run_stage(
         VolumeSearch::new(search_settings, start, v).map_err(search_err)?
     };
     let mut save_error = None;
-    let accepted = search.run_with_progress(&mut probe, |event| match event {
-        SearchEvent::Probing(r) => log(&format!(
-            "T = {temperature_k} K: probe {} ({:?}) at {:.3} Å³, {} steps",
-            r.index, r.kind, r.volume_A3, r.steps
-        )),
-        SearchEvent::Probed(record, history) => {
-            log(&format!(
-                "  P = {:+.4} ± {:.4} GPa",
-                record.outcome.pressure_GPa, record.outcome.pressure_err_GPa
-            ));
-            if let Err(e) = history.write_json(&history_path) {
-                save_error = Some(e);
+    let accepted = {
+        let shared_progress = RefCell::new(&mut *progress);
+        let mut reporting = ReportingProbe {
+            probe,
+            progress: &shared_progress,
+            label,
+        };
+        search.run_with_progress(&mut reporting, |event| match event {
+            SearchEvent::Probing(r) => shared_progress.borrow_mut().log(&format!(
+                "{label}: probe {} ({:?}) at {:.3} Å³, {} steps",
+                r.index, r.kind, r.volume_A3, r.steps
+            )),
+            SearchEvent::Probed(record, history) => {
+                shared_progress.borrow_mut().log(&format!(
+                    "  P = {:+.4} ± {:.4} GPa",
+                    record.outcome.pressure_GPa, record.outcome.pressure_err_GPa
+                ));
+                if let Err(e) = history.write_json(&history_path) {
+                    save_error = Some(e);
+                }
             }
-        }
-    });
+        })
+    };
     if let Some(e) = save_error {
         return Err(search_err(e));
     }
     let history = search.into_history();
     history.write_json(&history_path).map_err(search_err)?;
-    log(history.table().trim_end());
+    progress.log(history.table().trim_end());
     let accepted = accepted.map_err(search_err)?;
 
     // Production in chunks: each chunk writes its own trajectory and thermo file, then a checkpoint,
@@ -344,18 +446,27 @@ pub fn run_stage(
     let chunk = settings.chunk_steps.max(1);
     let every = settings.every.max(1);
     let part = |k: u64, ext: &str| dir.join(format!("production_{k:04}.{ext}"));
-    while sim.step() < settings.production_steps {
-        let k = sim.step() / chunk;
-        let n = chunk.min(settings.production_steps - sim.step());
-        sim.add_observer(every, Box::new(TrajectoryRecorder::new(part(k, "XDATCAR"))?))?;
-        sim.add_observer(every, Box::new(ThermoLog::create(part(k, "csv"))?))?;
-        sim.run(n)?;
-        sim.checkpoint(&ckpt)?;
-        log(&format!("  production at {temperature_k} K: step {}", sim.step()));
-        // A fresh simulation from the checkpoint drops this chunk's observers.
-        let config = sim.system().clone();
-        sim = Simulation::restart(&ckpt, factory(&config)?)?;
-    }
+    progress.begin(&format!("{label}: production"), settings.production_steps);
+    progress.advance(sim.step().min(settings.production_steps));
+    let produced = (|| -> std::result::Result<(), StageError> {
+        while sim.step() < settings.production_steps {
+            let k = sim.step() / chunk;
+            let n = chunk.min(settings.production_steps - sim.step());
+            sim.add_observer(every, Box::new(TrajectoryRecorder::new(part(k, "XDATCAR"))?))?;
+            sim.add_observer(every, Box::new(ThermoLog::create(part(k, "csv"))?))?;
+            // One run per chunk: the thermo log's file is completed when a run finishes.
+            sim.run(n)?;
+            sim.checkpoint(&ckpt)?;
+            progress.advance(sim.step());
+            // A fresh simulation from the checkpoint drops this chunk's observers.
+            let config = sim.system().clone();
+            sim = Simulation::restart(&ckpt, factory(&config)?)?;
+        }
+        Ok(())
+    })();
+    progress.end();
+    produced?;
+    progress.log(&format!("{label}: production done ({} steps)", sim.step()));
     // Join the chunks (only a fresh run records its step 0, so they do not overlap).
     let mut joined: Option<Trajectory> = None;
     let mut thermo = String::new();
@@ -415,6 +526,27 @@ pub fn warm_up(
     steps: u64,
     seed: u64,
 ) -> Result<System> {
+    warm_up_with_progress(
+        system,
+        factory,
+        temperature_k,
+        timestep_fs,
+        steps,
+        seed,
+        &mut |_: &str| {},
+    )
+}
+
+/// [`warm_up`] reported to `progress` as one task (`warm-up T K`).
+pub fn warm_up_with_progress(
+    system: System,
+    factory: &SharedFactory,
+    temperature_k: f64,
+    timestep_fs: f64,
+    steps: u64,
+    seed: u64,
+    progress: &mut dyn Progress,
+) -> Result<System> {
     if steps == 0 {
         return Ok(system);
     }
@@ -427,7 +559,10 @@ pub fn warm_up(
         seed,
     )?;
     sim.set_temperature(temperature_k)?;
-    sim.run(steps)?;
+    progress.begin(&format!("warm-up {temperature_k} K"), steps);
+    let result = run_reporting(&mut sim, steps, &mut |done| progress.advance(done));
+    progress.end();
+    result?;
     Ok(sim.system().clone())
 }
 

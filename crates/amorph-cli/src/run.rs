@@ -1,11 +1,15 @@
 //! `amorph run COMPOSITION`: the whole pipeline for one composition.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use amorph::pipeline::{PipelineConfig, run as run_pipeline};
+use amorph::pipeline::{
+    PipelineConfig, PipelineError, Progress, Record, RecordFile, read_record, run_with_progress,
+};
 use amorph::structure::Composition;
 use anyhow::{Context, Result};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// `amorph run`.
 #[derive(Args, Debug)]
@@ -64,31 +68,119 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if args.force && out.exists() {
         std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
     }
-    let record = run_pipeline(&composition, &config, &out, |line| eprintln!("{line}"))?;
+    let mut bars = Bars::new(std::io::stderr().is_terminal());
+    let record = match run_with_progress(&composition, &config, &out, &mut bars) {
+        Ok(record) => record,
+        Err(e) => {
+            drop(bars);
+            // A failure after the directory was claimed leaves a record naming the stage.
+            if !matches!(e, PipelineError::Settings(_))
+                && let Ok(RecordFile::Failed(failed)) = read_record(&out)
+            {
+                return Err(anyhow::anyhow!(
+                    "stage '{}' failed: {} (recorded in {})",
+                    failed.error.stage,
+                    failed.error.message,
+                    out.join("record.json").display()
+                ));
+            }
+            return Err(e.into());
+        }
+    };
+    drop(bars);
+    print_summary(&record, &config);
+    println!("record: {}", out.join("record.json").display());
+    println!("report: {}", out.join("report.html").display());
+    Ok(())
+}
+
+/// The pipeline's progress as one indicatif bar per task (steps, ETA, elapsed) on a terminal, log
+/// lines above it; without a terminal only the log lines.
+struct Bars {
+    terminal: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Bars {
+    fn new(terminal: bool) -> Self {
+        Bars { terminal, bar: None }
+    }
+}
+
+impl Progress for Bars {
+    fn log(&mut self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn begin(&mut self, label: &str, total: u64) {
+        if let Some(old) = self.bar.take() {
+            old.finish_and_clear();
+        }
+        if !self.terminal {
+            return;
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:32!} [{bar:30}] {pos}/{len} steps, ETA {eta} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(label.to_string());
+        self.bar = Some(bar);
+    }
+
+    fn advance(&mut self, done: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Bars {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// The table at the end: melt, then T, V, ρ, P, D ± σ per temperature, then the Arrhenius fit.
+fn print_summary(record: &Record, config: &PipelineConfig) {
     println!(
-        "{} ({} atoms, {}): melt at {} K → {:.3} g/cm³",
-        record.composition, record.natoms, config.force_field, record.melt.T_K, record.melt.density_g_cm3
+        "{} ({} atoms, {}): melt at {} K → {:.1} Å³, {:.3} g/cm³",
+        record.composition,
+        record.natoms,
+        config.force_field,
+        record.melt.T_K,
+        record.melt.volume_A3,
+        record.melt.density_g_cm3
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>12} {:>12}",
-        "T (K)", "V (Å³)", "ρ (g/cm³)", "D (cm²/s)", "± (cm²/s)"
+        "{:>8} {:>10} {:>10} {:>8} {:>12} {:>12}",
+        "T (K)", "V (Å³)", "ρ (g/cm³)", "P (GPa)", "D (cm²/s)", "± (cm²/s)"
     );
     for t in &record.temperatures {
         println!(
-            "{:>8} {:>10.1} {:>10.3} {:>12.3e} {:>12.1e}",
-            t.T_K, t.volume_A3, t.density_g_cm3, t.D_cm2_s, t.D_stderr_cm2_s
+            "{:>8} {:>10.1} {:>10.3} {:>8.2} {:>12.3e} {:>12.1e}",
+            t.T_K, t.volume_A3, t.density_g_cm3, t.pressure_GPa, t.D_cm2_s, t.D_stderr_cm2_s
         );
     }
     match &record.arrhenius {
         Some(a) => println!(
-            "Ea = {:.3}{} eV, D0 = {:.3e} cm²/s, D(300 K) = {:.3e} cm²/s",
+            "Ea = {:.3}{} eV, D0 = {:.3e} cm²/s, D(300 K) = {:.3e}{} cm²/s",
             a.Ea_eV,
             a.Ea_stderr_eV.map_or(String::new(), |e| format!(" ± {e:.3}")),
             a.D0_cm2_s,
-            a.D_300K_cm2_s
+            a.D_300K_cm2_s,
+            a.D_300K_stderr_cm2_s
+                .map_or(String::new(), |e| format!(" ± {e:.1e}"))
         ),
         None => println!("no Arrhenius fit (fewer than two positive diffusivities)"),
     }
-    println!("record: {}", out.join("record.json").display());
-    Ok(())
 }
