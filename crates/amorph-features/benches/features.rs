@@ -1,4 +1,4 @@
-//! All Table-1 features (default `sendek` convention, union packing fractions on the 0.05 Å grid) of
+//! All Table-1 features (default `sendek` convention, union packing fractions by the lens method) of
 //! a 100-atom and a 1 000-atom random LiAlO2 structure, and of 1 000 100-atom structures in one
 //! batch. `validation/features_bench.py` times the Python reference on the same files.
 

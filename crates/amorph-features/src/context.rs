@@ -296,7 +296,8 @@ impl<'a> Context<'a> {
                         sublattice: !self.mobile[i],
                     })
                     .collect();
-                let (all, sub) = geometry::packing_fractions(s.lattice(), &spheres, self.options);
+                let (all, sub) =
+                    geometry::packing_fractions(s.lattice(), &spheres, self.neighbors.as_ref(), self.options);
                 Ok((all, spheres.iter().any(|x| x.sublattice).then_some(sub)))
             })
             .clone()?;

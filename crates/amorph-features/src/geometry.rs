@@ -1,7 +1,7 @@
 //! Geometry behind the structural features: nearest neighbours beyond the cutoff, shell counts,
 //! straight-line Li–Li paths and periodic union volumes of spheres.
 
-use amorph_structure::{Lattice, NeighborList, Structure};
+use amorph_structure::{Lattice, NeighborList, PairSet, Structure};
 use nalgebra::Vector3;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng as _, SeedableRng};
@@ -252,7 +252,22 @@ impl Sphere {
 }
 
 /// Packing fractions (all spheres, sublattice spheres) in a periodic cell by the method of the options.
-pub(crate) fn packing_fractions(lattice: &Lattice, spheres: &[Sphere], o: &Options) -> (f64, f64) {
+/// `nl`, a full neighbour list of the sphere centres (the structure's positions), is reused by
+/// [`PfMethod::Lens`] when its cutoff reaches twice the largest radius.
+pub(crate) fn packing_fractions(
+    lattice: &Lattice,
+    spheres: &[Sphere],
+    nl: Option<&NeighborList>,
+    o: &Options,
+) -> (f64, f64) {
+    let spacing = || {
+        let m = lattice.matrix();
+        let section = m.row(0).norm() * m.row(1).norm();
+        match o.pf_max_lines {
+            Some(n) => o.pf_spacing.max((section / n as f64).sqrt()),
+            None => o.pf_spacing,
+        }
+    };
     match o.pf() {
         PfMethod::SphereSum => {
             let vol = |x: &Sphere| 4.0 / 3.0 * std::f64::consts::PI * x.radius.powi(3);
@@ -260,15 +275,9 @@ pub(crate) fn packing_fractions(lattice: &Lattice, spheres: &[Sphere], o: &Optio
             let sub: f64 = spheres.iter().filter(|x| x.sublattice).map(vol).sum();
             (all / lattice.volume(), sub / lattice.volume())
         }
-        PfMethod::Grid => {
-            let m = lattice.matrix();
-            let section = m.row(0).norm() * m.row(1).norm();
-            let spacing = match o.pf_max_lines {
-                Some(n) => o.pf_spacing.max((section / n as f64).sqrt()),
-                None => o.pf_spacing,
-            };
-            union_fractions_grid(lattice, spheres, spacing)
-        }
+        PfMethod::Grid => union_fractions_grid(lattice, spheres, spacing()),
+        PfMethod::Lens => union_fractions_lens(lattice, spheres, nl, spacing())
+            .unwrap_or_else(|| union_fractions_grid(lattice, spheres, spacing())),
         PfMethod::MonteCarlo => union_fractions_random(lattice, spheres, o.pf_samples, o.seed),
     }
 }
@@ -491,6 +500,370 @@ fn union_fractions_grid(lattice: &Lattice, spheres: &[Sphere], spacing: f64) -> 
     (all / n, sub / n)
 }
 
+/// Volume of the intersection of two spheres of radii `r1`, `r2` whose centres are `d` apart, Å³.
+fn lens_volume(r1: f64, r2: f64, d: f64) -> f64 {
+    use std::f64::consts::PI;
+    if d >= r1 + r2 {
+        0.0
+    } else if d <= (r1 - r2).abs() {
+        4.0 / 3.0 * PI * r1.min(r2).powi(3)
+    } else {
+        let h = r1 + r2 - d;
+        PI * h * h * (d * d + 2.0 * d * (r1 + r2) - 3.0 * (r1 - r2) * (r1 - r2)) / (12.0 * d)
+    }
+}
+
+/// Balls that contain the lens of the spheres `p` and `q` (each: centre in any linear coordinates,
+/// radius in Å) whose centres are `d` Å apart: the smaller sphere, and the ball on the intersection
+/// circle when the circle's plane lies between the centres (each cap is then at most a hemisphere,
+/// inside that ball).
+fn lens_balls(p: (Vector3<f64>, f64), q: (Vector3<f64>, f64), d: f64, out: &mut Vec<(Vector3<f64>, f64)>) {
+    let ((cp, rp), (cq, rq)) = (p, q);
+    out.push(if rp <= rq { p } else { q });
+    if d > (rp - rq).abs() && d < rp + rq {
+        let x0 = (d * d + rp * rp - rq * rq) / (2.0 * d);
+        if (0.0..=d).contains(&x0) {
+            out.push((cp + (cq - cp) * (x0 / d), (rp * rp - x0 * x0).max(0.0).sqrt()));
+        }
+    }
+}
+
+/// Most triples of mutually overlapping spheres registered one by one for a sphere; beyond, every
+/// line through the sphere is registered (cheaper than many overlapping boxes).
+const MAX_TRIPLES: usize = 24;
+
+/// The grid of lines parallel to c: `nu × nv` lines at fractional
+/// ((iu + GRID_OFFSET[0]) / nu, (iv + GRID_OFFSET[1]) / nv), about `spacing` Å apart.
+fn grid_size(lines: &Lines, spacing: f64) -> (usize, usize) {
+    (
+        ((lines.a.norm() / spacing).ceil() as usize).max(1),
+        ((lines.b.norm() / spacing).ceil() as usize).max(1),
+    )
+}
+
+/// Adds the chord [t0, t1] (absolute t, t0 ≤ t1) of column `col` wrapped into [0, 1), once per
+/// covering: a chord longer than the period covers part of the line more than once.
+#[inline]
+fn push_counted(out: &mut Vec<(u32, f64, f64, bool)>, col: u32, t0: f64, t1: f64, tag: bool) {
+    // t0 − ⌊t0⌋ without a libm call (|t0| is small).
+    let fl = t0 as i64 as f64;
+    let fl = if fl > t0 { fl - 1.0 } else { fl };
+    let mut s = t0 - fl;
+    let mut e = t1 - fl;
+    while e > 1.0 {
+        out.push((col, s, 1.0, tag));
+        s = 0.0;
+        e -= 1.0;
+    }
+    if e > s {
+        out.push((col, s, e, tag));
+    }
+}
+
+/// ∫ (n − 1)(n − 2)/2 dt over [0, 1) where n(t) ≥ 3 spheres cover t, for all spheres and for the tagged
+/// ones, from one line's chords: what the union length misses after the single chords and the pairwise
+/// overlaps are counted (inclusion–exclusion beyond pairs). `events` is scratch.
+fn beyond_pairs(chords: &[(u32, f64, f64, bool)], events: &mut Vec<(f64, i32, bool)>) -> (f64, f64) {
+    if chords.len() < 3 {
+        return (0.0, 0.0);
+    }
+    events.clear();
+    for &(_, s, e, tag) in chords {
+        events.push((s, 1, tag));
+        events.push((e, -1, tag));
+    }
+    // Few events per line: insertion sort.
+    for k in 1..events.len() {
+        let x = events[k];
+        let mut m = k;
+        while m > 0 && events[m - 1].0 > x.0 {
+            events[m] = events[m - 1];
+            m -= 1;
+        }
+        events[m] = x;
+    }
+    let f = |n: i32| {
+        if n >= 3 {
+            ((n - 1) * (n - 2) / 2) as f64
+        } else {
+            0.0
+        }
+    };
+    let (mut n, mut ns, mut prev) = (0i32, 0i32, 0.0);
+    let mut acc = (0.0, 0.0);
+    for &(t, d, tag) in events.iter() {
+        if n >= 3 {
+            let dt = t - prev;
+            acc.0 += f(n) * dt;
+            acc.1 += f(ns) * dt;
+        }
+        n += d;
+        if tag {
+            ns += d;
+        }
+        prev = t;
+    }
+    acc
+}
+
+/// ⌊x⌋ as an integer, without a libm call (|x| well below 2⁶³).
+#[inline]
+fn ifloor(x: f64) -> i64 {
+    let t = x as i64;
+    if t as f64 > x { t - 1 } else { t }
+}
+
+/// ⌈x⌉ as an integer, without a libm call (|x| well below 2⁶³).
+#[inline]
+fn iceil(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) < x { t + 1 } else { t }
+}
+
+/// Union volume fractions by inclusion–exclusion: the sphere volumes minus the exact volumes of the
+/// pairwise lenses (every periodic image), plus what that misses where three or more spheres overlap,
+/// measured on the grid of lines (`spacing`) but only on the lines that cross such a triple region,
+/// with only the spheres that may cover it there. `None` if no neighbour list could be built.
+fn union_fractions_lens(
+    lattice: &Lattice,
+    spheres: &[Sphere],
+    nl: Option<&NeighborList>,
+    spacing: f64,
+) -> Option<(f64, f64)> {
+    union_fractions_lens_with(lattice, spheres, nl, spacing, MAX_TRIPLES)
+}
+
+/// [`union_fractions_lens`] with a sphere's lines registered triple by triple up to `max_triples`
+/// triples, all of them beyond.
+fn union_fractions_lens_with(
+    lattice: &Lattice,
+    spheres: &[Sphere],
+    nl: Option<&NeighborList>,
+    spacing: f64,
+    max_triples: usize,
+) -> Option<(f64, f64)> {
+    use std::f64::consts::PI;
+    let rmax = spheres.iter().map(|s| s.radius).fold(0.0, f64::max);
+    if spheres.is_empty() || rmax <= 0.0 {
+        return Some((0.0, 0.0));
+    }
+    let built;
+    let nl = match nl {
+        Some(nl) if nl.cutoff() >= 2.0 * rmax && nl.natoms() == spheres.len() => nl,
+        _ => {
+            let pos: Vec<Vector3<f64>> = spheres.iter().map(|s| lattice.to_cartesian(&s.frac)).collect();
+            built = NeighborList::build(lattice, &pos, 2.0 * rmax, PairSet::Full).ok()?;
+            &built
+        }
+    };
+    let spheres: Vec<Sphere> = spheres.iter().map(Sphere::wrapped).collect();
+    let lines = Lines::new(lattice);
+    let w = lattice.perpendicular_widths();
+    let (nu, nv) = grid_size(&lines, spacing);
+    let (fnu, fnv) = (nu as f64, nv as f64);
+    // Lines within `eps` (in units of the line spacing) of a bounding box are registered too.
+    let eps = 1e-7;
+    let (mut vol_all, mut vol_sub, mut lens_all, mut lens_sub) = (0.0, 0.0, 0.0, 0.0);
+    // Per row of lines: (sphere, du, first column, last column) in unwrapped column indices.
+    let mut rows: Vec<Vec<(u32, f64, i64, i64)>> = vec![Vec::new(); nu];
+    // Spheres overlapping sphere i: (Cartesian vector from i, fractional centre, radius, distance).
+    let mut over: Vec<(Vector3<f64>, Vector3<f64>, f64, f64)> = Vec::new();
+    let mut balls: Vec<(Vector3<f64>, f64)> = Vec::new();
+    let mut boxes: Vec<[f64; 4]> = Vec::new();
+    // Per box, the smallest ball found to hold its region: (fractional centre, radius).
+    let mut tight: Vec<(Vector3<f64>, f64)> = Vec::new();
+    let mut reg: Vec<(i64, i64, i64)> = Vec::new();
+    for (i, si) in spheres.iter().enumerate() {
+        let ri = si.radius;
+        if ri <= 0.0 {
+            continue;
+        }
+        let v = 4.0 / 3.0 * PI * ri.powi(3);
+        vol_all += v;
+        if si.sublattice {
+            vol_sub += v;
+        }
+        over.clear();
+        for n in nl.neighbors(i) {
+            let sj = &spheres[n.index as usize];
+            if sj.radius > 0.0 && n.distance < ri + sj.radius {
+                let l = lens_volume(ri, sj.radius, n.distance);
+                lens_all += l;
+                if si.sublattice && sj.sublattice {
+                    lens_sub += l;
+                }
+                let v = nl.vector(i, n);
+                over.push((v, si.frac + lattice.to_fractional(&v), sj.radius, n.distance));
+            }
+        }
+        // Bounding boxes, in fractional (u, v) with i at its wrapped position, of the regions
+        // that i shares with two other spheres; with the smallest ball holding each region.
+        boxes.clear();
+        tight.clear();
+        let mut every_line = false;
+        'pairs: for a in 0..over.len() {
+            for b in a + 1..over.len() {
+                let ((va, fa, ra, da), (vb, fb, rb, db)) = (over[a], over[b]);
+                let dab2 = (vb - va).norm_squared();
+                if dab2 >= (ra + rb) * (ra + rb) {
+                    continue;
+                }
+                if boxes.len() == max_triples {
+                    every_line = true;
+                    break 'pairs;
+                }
+                balls.clear();
+                lens_balls((si.frac, ri), (fa, ra), da, &mut balls);
+                lens_balls((si.frac, ri), (fb, rb), db, &mut balls);
+                lens_balls((fa, ra), (fb, rb), dab2.sqrt(), &mut balls);
+                let mut bx = [f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY];
+                let mut best = balls[0];
+                for &(f, r) in &balls {
+                    let (hu, hv) = (r / w[0], r / w[1]);
+                    bx = [
+                        bx[0].max(f[0] - hu),
+                        bx[1].min(f[0] + hu),
+                        bx[2].max(f[1] - hv),
+                        bx[3].min(f[1] + hv),
+                    ];
+                    if r < best.1 {
+                        best = (f, r);
+                    }
+                }
+                if bx[0] <= bx[1] && bx[2] <= bx[3] {
+                    boxes.push(bx);
+                    tight.push(best);
+                }
+            }
+        }
+        if every_line {
+            let (hu, hv) = (ri / w[0], ri / w[1]);
+            boxes.clear();
+            tight.clear();
+            boxes.push([si.frac[0] - hu, si.frac[0] + hu, si.frac[1] - hv, si.frac[1] + hv]);
+            tight.push((si.frac, ri));
+        }
+        // Lines of each box that cross its ball, merged per row.
+        reg.clear();
+        for (bx, &(f, r)) in boxes.iter().zip(&tight) {
+            let lo = iceil(bx[0] * fnu - GRID_OFFSET[0] - eps);
+            let hi = ifloor(bx[1] * fnu - GRID_OFFSET[0] + eps);
+            for iu in lo..=hi {
+                let du = (iu as f64 + GRID_OFFSET[0]) / fnu - f[0];
+                let Some((d0, d1)) = lines.dv_range(du, r) else {
+                    continue;
+                };
+                let v0 = bx[2].max(f[1] + d0);
+                let v1 = bx[3].min(f[1] + d1);
+                let jlo = iceil(v0 * fnv - GRID_OFFSET[1] - eps);
+                let jhi = ifloor(v1 * fnv - GRID_OFFSET[1] + eps);
+                if jlo <= jhi {
+                    reg.push((iu, jlo, jhi));
+                }
+            }
+        }
+        reg.sort_unstable();
+        let mut cur: Option<(i64, i64, i64)> = None;
+        for &(iu, lo, hi) in reg.iter().chain(std::iter::once(&(i64::MAX, 0, -1))) {
+            match cur {
+                Some((cu, clo, chi)) if cu == iu && lo <= chi + 1 => cur = Some((cu, clo, chi.max(hi))),
+                _ => {
+                    if let Some((cu, clo, chi)) = cur {
+                        let du = (cu as f64 + GRID_OFFSET[0]) / fnu - si.frac[0];
+                        rows[cu.rem_euclid(nu as i64) as usize].push((i as u32, du, clo, chi));
+                    }
+                    cur = Some((iu, lo, hi));
+                }
+            }
+        }
+    }
+    let (b, c) = (lines.b, lines.c);
+    let (bb, bc, inv_c2) = (b.norm_squared(), b.dot(&c), 1.0 / lines.c2);
+    let inv_nv = 1.0 / fnv;
+    struct Scratch {
+        /// Chords of the row: (column, t0, t1, sublattice), wrapped into [0, 1).
+        chords: Vec<(u32, f64, f64, bool)>,
+        /// The same sorted by column (counting sort), with the column starts.
+        by_column: Vec<(u32, f64, f64, bool)>,
+        start: Vec<usize>,
+        events: Vec<(f64, i32, bool)>,
+    }
+    let per_row: Vec<(f64, f64)> = rows
+        .par_iter()
+        .map_init(
+            || Scratch {
+                chords: Vec::new(),
+                by_column: Vec::new(),
+                start: vec![0; nv + 1],
+                events: Vec::new(),
+            },
+            |sc, row| {
+                if row.is_empty() {
+                    return (0.0, 0.0);
+                }
+                sc.chords.clear();
+                for &(k, du, lo, hi) in row {
+                    let sp = &spheres[k as usize];
+                    let (fv, fw, r2) = (sp.frac[1], sp.frac[2], sp.radius * sp.radius);
+                    let p0 = lines.a * du;
+                    let (q0, q1, a0) = (p0.norm_squared() - r2, 2.0 * p0.dot(&b), p0.dot(&c));
+                    let mut col = lo.rem_euclid(nv as i64) as u32;
+                    for iv in lo..=hi {
+                        let dv = (iv as f64 + GRID_OFFSET[1]) * inv_nv - fv;
+                        let pc = a0 + dv * bc;
+                        let disc = pc * pc - lines.c2 * (q0 + dv * (q1 + dv * bb));
+                        if disc > 0.0 {
+                            let sq = disc.sqrt();
+                            let (t0, t1) = (fw + (-pc - sq) * inv_c2, fw + (-pc + sq) * inv_c2);
+                            push_counted(&mut sc.chords, col, t0, t1, sp.sublattice);
+                        }
+                        col += 1;
+                        if col == nv as u32 {
+                            col = 0;
+                        }
+                    }
+                }
+                // Counting sort by column.
+                sc.start.iter_mut().for_each(|x| *x = 0);
+                for ch in &sc.chords {
+                    sc.start[ch.0 as usize + 1] += 1;
+                }
+                for j in 0..nv {
+                    sc.start[j + 1] += sc.start[j];
+                }
+                sc.by_column.clear();
+                sc.by_column.resize(sc.chords.len(), (0, 0.0, 0.0, false));
+                for ch in &sc.chords {
+                    let slot = &mut sc.start[ch.0 as usize];
+                    sc.by_column[*slot] = *ch;
+                    *slot += 1;
+                }
+                // `start[j]` is now the end of column j.
+                let mut sum = (0.0, 0.0);
+                let mut begin = 0;
+                for j in 0..nv {
+                    let end = sc.start[j];
+                    if end - begin >= 3 {
+                        let (all, sub) = beyond_pairs(&sc.by_column[begin..end], &mut sc.events);
+                        sum.0 += all;
+                        sum.1 += sub;
+                    }
+                    begin = end;
+                }
+                sum
+            },
+        )
+        .collect();
+    let n = (nu * nv) as f64;
+    let beyond_all: f64 = per_row.iter().map(|x| x.0).sum::<f64>() / n;
+    let beyond_sub: f64 = per_row.iter().map(|x| x.1).sum::<f64>() / n;
+    let vol = lattice.volume();
+    // The full neighbour list holds every overlapping pair twice.
+    let all = (vol_all - 0.5 * lens_all) / vol + beyond_all;
+    let sub = (vol_sub - 0.5 * lens_sub) / vol + beyond_sub;
+    Some((all.clamp(0.0, 1.0), sub.clamp(0.0, 1.0)))
+}
+
 /// Union volume fractions averaged over `samples` lines parallel to c at random (u, v) (ChaCha8).
 fn union_fractions_random(lattice: &Lattice, spheres: &[Sphere], samples: usize, seed: u64) -> (f64, f64) {
     let spheres: Vec<Sphere> = spheres.iter().map(Sphere::wrapped).collect();
@@ -564,6 +937,129 @@ mod tests {
             assert!(lines.chord(du, d0 - 1e-9, 1.2).is_none());
             assert!(lines.chord(du, d1 + 1e-9, 1.2).is_none());
         }
+    }
+
+    #[test]
+    fn lens_volumes() {
+        use std::f64::consts::PI;
+        // Two unit spheres one radius apart: 5π/12.
+        assert_relative_eq!(lens_volume(1.0, 1.0, 1.0), 5.0 * PI / 12.0, epsilon = 1e-14);
+        assert_eq!(lens_volume(1.0, 0.5, 1.5), 0.0);
+        assert_relative_eq!(
+            lens_volume(1.0, 0.5, 0.3),
+            4.0 / 3.0 * PI * 0.125,
+            epsilon = 1e-14
+        );
+        // Continuous where one sphere starts to hold the other and where they stop touching.
+        assert_relative_eq!(
+            lens_volume(1.0, 0.5, 0.5 + 1e-9),
+            4.0 / 3.0 * PI * 0.125,
+            epsilon = 1e-8
+        );
+        assert!(lens_volume(1.0, 0.5, 1.5 - 1e-6) < 1e-10);
+    }
+
+    #[test]
+    fn what_pairs_miss_on_a_line() {
+        // n(t): 1, 2, 3, 4, 3, 2, 1 on [0, .1, .2, .25, .3, .4, .5, .6]; (n − 1)(n − 2)/2 = 1 for
+        // n = 3, 3 for n = 4. The tagged chords overlap threefold on [.2, .3].
+        let chords = [
+            (0, 0.0, 0.5, true),
+            (0, 0.1, 0.4, true),
+            (0, 0.2, 0.3, true),
+            (0, 0.25, 0.6, false),
+        ];
+        let (all, tagged) = beyond_pairs(&chords, &mut Vec::new());
+        assert_relative_eq!(all, 0.05 + 0.05 * 3.0 + 0.1, epsilon = 1e-15);
+        assert_relative_eq!(tagged, 0.1, epsilon = 1e-15);
+        // A chord longer than the period covers part of the line twice.
+        let mut long = Vec::new();
+        push_counted(&mut long, 3, -0.2, 1.1, false);
+        let covered: f64 = long.iter().map(|c| c.2 - c.1).sum();
+        assert_relative_eq!(covered, 1.3, epsilon = 1e-15);
+        assert!(
+            long.iter()
+                .all(|c| c.0 == 3 && 0.0 <= c.1 && c.1 < c.2 && c.2 <= 1.0)
+        );
+    }
+
+    #[test]
+    fn integer_floor_and_ceiling() {
+        for x in [-2.5, -2.0, -0.3, 0.0, 0.7, 3.0, 1e6 + 0.5] {
+            assert_eq!(ifloor(x), x.floor() as i64, "{x}");
+            assert_eq!(iceil(x), x.ceil() as i64, "{x}");
+        }
+    }
+
+    /// The spheres of a structure with radii by element symbol, and its neighbour list (4 Å).
+    fn spheres_of(s: &Structure, radius: impl Fn(&str) -> f64) -> (Vec<Sphere>, NeighborList) {
+        let spheres = s
+            .positions()
+            .iter()
+            .zip(s.species())
+            .map(|(p, e)| Sphere {
+                frac: s.lattice().to_fractional(p),
+                radius: radius(e.symbol()),
+                sublattice: e.symbol() != "Li",
+            })
+            .collect();
+        (spheres, NeighborList::new(s, 4.0).unwrap())
+    }
+
+    #[test]
+    fn lens_union_registers_every_multiple_overlap_and_agrees_with_the_grid() {
+        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/data/features/bench_LiAlO2_100.vasp");
+        let s = amorph_structure::io::read_structure(&p).unwrap();
+        let shannon = |e: &str| match e {
+            "Li" => 0.76,
+            "Al" => 0.535,
+            _ => 1.40,
+        };
+        // Radii of 1.7 Å: every sphere is in more than MAX_TRIPLES triples.
+        for radius in [&shannon as &dyn Fn(&str) -> f64, &|_: &str| 1.7] {
+            let (spheres, nl) = spheres_of(&s, radius);
+            let lens = union_fractions_lens(s.lattice(), &spheres, Some(&nl), 0.05).unwrap();
+            // Every line of every sphere in a triple: the same lines where three spheres overlap.
+            let every = union_fractions_lens_with(s.lattice(), &spheres, Some(&nl), 0.05, 0).unwrap();
+            assert_relative_eq!(lens.0, every.0, epsilon = 1e-12);
+            assert_relative_eq!(lens.1, every.1, epsilon = 1e-12);
+            // Without the neighbour list (one is built) the result is the same.
+            assert_eq!(
+                union_fractions_lens(s.lattice(), &spheres, None, 0.05).unwrap(),
+                lens
+            );
+            let grid = union_fractions_grid(s.lattice(), &spheres, 0.02);
+            assert_relative_eq!(lens.0, grid.0, epsilon = 5e-5);
+            assert_relative_eq!(lens.1, grid.1, epsilon = 5e-5);
+            assert!(lens.0 > lens.1 && lens.0 < 0.99);
+        }
+    }
+
+    #[test]
+    fn lens_union_with_spheres_larger_than_the_cell() {
+        // Two spheres overlapping their own images (chords longer than c, triples of images) in a
+        // small triclinic cell: the neighbour list of 4 Å is too short and one is built.
+        let l = Lattice::from_parameters(3.2, 3.4, 3.0, 80.0, 95.0, 105.0).unwrap();
+        let spheres = [
+            Sphere {
+                frac: Vector3::new(0.1, 0.2, 0.9),
+                radius: 2.1,
+                sublattice: false,
+            },
+            Sphere {
+                frac: Vector3::new(0.55, 0.6, 0.5),
+                radius: 0.7,
+                sublattice: true,
+            },
+        ];
+        let lens = union_fractions_lens(&l, &spheres, None, 0.05).unwrap();
+        let grid = union_fractions_grid(&l, &spheres, 0.005);
+        assert!(lens.0 > 0.5 && lens.0 < 0.99, "{lens:?}");
+        assert_relative_eq!(lens.0, grid.0, epsilon = 1e-4);
+        let single = 4.0 / 3.0 * std::f64::consts::PI * 0.7f64.powi(3) / l.volume();
+        assert_relative_eq!(lens.1, single, epsilon = 1e-14);
+        assert_relative_eq!(grid.1, single, epsilon = 1e-4);
     }
 
     #[test]

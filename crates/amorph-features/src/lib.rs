@@ -32,8 +32,10 @@
 //! smallest (distance to the segment − effective radius), floored at 0; SLPE is χ of that atom (ties
 //! within 1e-9 Å go to the higher χ). SLPW_pp: the smallest (distance to the segment's closest point −
 //! radius) over every atom, near the end points included, not floored. PF/SPF: the union volume of the
-//! effective spheres, on lines 0.05 Å apart (at most 40 000 lines) whose covered lengths are exact
-//! (absolute error below 2e-4; see [`PfMethod::Grid`]). Effective radii: [`RadiusTable::Shannon`].
+//! effective spheres (periodic): sphere volumes minus exact pairwise lens volumes, plus the volume
+//! where three or more spheres overlap measured on lines 0.05 Å apart (at most 40 000 lines) whose
+//! covered lengths are exact; exact when no three spheres share a point, otherwise within about 1e-5
+//! (see [`PfMethod::Lens`]). Effective radii: [`RadiusTable::Shannon`].
 //!
 //! ## Checks
 //! Tests compare rock-salt LiF, antifluorite Li2O and α-Li3N with values derived by hand (shell

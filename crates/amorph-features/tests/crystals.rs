@@ -163,12 +163,13 @@ fn packing_fraction_converges_under_refinement_when_spheres_overlap() {
     let mut errors = Vec::new();
     for spacing in [0.2, 0.1, 0.05, 0.025] {
         let o = Options {
+            pf_method: Some(PfMethod::Grid),
             pf_spacing: spacing,
             ..Options::default()
         };
         errors.push((val(&features(&s, o), "PF") - exact).abs());
     }
-    // About 1e-4 at the default 0.05 Å, shrinking roughly as spacing^1.5.
+    // The grid alone: about 1e-4 at the default 0.05 Å, shrinking roughly as spacing^1.5.
     assert!(errors[2] < 2e-4 && errors[3] < 1e-4, "{errors:?}");
     assert!(errors[3] < errors[0] / 5.0, "{errors:?}");
     // Monte Carlo lines: within 4σ of the exact value and reproducible for a seed.
@@ -184,6 +185,33 @@ fn packing_fraction_converges_under_refinement_when_spheres_overlap() {
     assert_eq!(mc(7), mc(7));
     assert_ne!(mc(7), mc(8));
     assert!((mc(7) - exact).abs() < 4e-3, "{} vs {exact}", mc(7));
+}
+
+#[test]
+fn lens_packing_fractions_are_exact_when_no_three_spheres_overlap() {
+    // Rock-salt LiF and antifluorite Li2O: Li–anion lenses only, so the default method (sphere
+    // volumes minus lens volumes) leaves nothing to the grid, at any spacing.
+    let a: f64 = 4.03;
+    let (r_li, r_f) = (0.76, 1.33);
+    let v = a.powi(3);
+    let pf = (4.0 * sphere(r_li) + 4.0 * sphere(r_f) - 24.0 * lens(r_li, r_f, a / 2.0)) / v;
+    for spacing in [0.3, 0.05] {
+        let o = Options {
+            pf_spacing: spacing,
+            ..Options::default()
+        };
+        assert_eq!(o.pf(), PfMethod::Lens);
+        let f = features(&rocksalt_lif(a), o);
+        assert_relative_eq!(val(&f, "PF"), pf, epsilon = 1e-13);
+        assert_relative_eq!(val(&f, "SPF"), 4.0 * sphere(r_f) / v, epsilon = 1e-13);
+    }
+    let a: f64 = 4.60;
+    let (r_li, r_o) = (0.76, 1.40);
+    let v = a.powi(3);
+    let f = features(&antifluorite_li2o(a), Options::default());
+    let pf = (8.0 * sphere(r_li) + 4.0 * sphere(r_o) - 32.0 * lens(r_li, r_o, a * 3f64.sqrt() / 4.0)) / v;
+    assert_relative_eq!(val(&f, "PF"), pf, epsilon = 1e-13);
+    assert_relative_eq!(val(&f, "SPF"), 4.0 * sphere(r_o) / v, epsilon = 1e-13);
 }
 
 #[test]
