@@ -2,7 +2,8 @@
 tables of `crates/amorph-ml/benches/ml.rs`, then the Rust bench at 2 threads, side by side.
 
     /work/.venv-peers/bin/pip install scikit-learn xgboost
-    python validation/ml_bench.py          # ~10 min; prints a markdown table
+    python validation/ml_bench.py                      # ~10 min; prints a markdown table
+    python validation/ml_bench.py --filter gbt_hist    # only the cases whose name contains this
 
 The table is the bench's deterministic xorshift64 stream (same numbers in Python and Rust):
 n x 45 uniform features, y = 10 sin(pi x0 x1) + 20 (x2 - 1/2)^2 + 10 x3 + 5 x4. Every model: 100
@@ -10,6 +11,7 @@ trees, depth 4 or 8; RF with scikit-learn's defaults otherwise (bootstrap, all f
 with learning_rate 0.1, reg_alpha 0.8 (the paper's settings). Times are medians of repeats.
 """
 
+import argparse
 import json
 import math
 import os
@@ -53,15 +55,18 @@ def timed(fit, reps):
     return statistics.median(out)
 
 
-def python_side():
+def python_side(only):
     res = {}
     for n in (1000, 10000):
         x, y = table(n, 45)
         reps = 5 if n == 1000 else 3
         for depth in (4, 8):
             rf = lambda: RandomForestRegressor(100, max_depth=depth, n_jobs=2, random_state=1).fit(x, y)
-            res[f"rf/{n}x45/depth{depth}"] = timed(rf, reps)
+            if only in f"rf/{n}x45/depth{depth}":
+                res[f"rf/{n}x45/depth{depth}"] = timed(rf, reps)
             for method in ("exact", "hist"):
+                if only not in f"gbt_{method}/{n}x45/depth{depth}":
+                    continue
                 g = lambda: xgb.XGBRegressor(
                     n_estimators=100,
                     max_depth=depth,
@@ -74,10 +79,10 @@ def python_side():
     return res
 
 
-def rust_side():
+def rust_side(only):
     env = dict(os.environ, RAYON_NUM_THREADS="2")
     out = subprocess.run(
-        ["cargo", "bench", "-p", "amorph-ml", "--bench", "ml", "--", "--noplot"],
+        ["cargo", "bench", "-p", "amorph-ml", "--bench", "ml", "--", "--noplot"] + ([only] if only else []),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -99,8 +104,11 @@ def rust_side():
 
 
 def main():
-    py = python_side()
-    rs = rust_side()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--filter", default="", help="only the cases whose name contains this")
+    only = ap.parse_args().filter
+    py = python_side(only)
+    rs = rust_side(only)
     print(json.dumps({"python": py, "rust": rs}, indent=1))
     print("| case | scikit-learn / XGBoost | amorph-ml | ratio |")
     print("|---|---|---|---|")

@@ -1,12 +1,12 @@
 //! Gradient-boosted trees in XGBoost's formulation.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{MlError, Result, invalid};
 use crate::forest::parse;
-use crate::grow::{Matrix, Rule, Stats, XgbGain, grow};
+use crate::grow::{Stats, XgbGain, grow};
+use crate::hist::{Binned, GradPair, HistGrower};
 use crate::rng::Rng;
 use crate::tree::{LEAF, Node, Tree};
 use crate::{Fit, Regressor, check_xy, predict_rows, to_matrix};
@@ -290,8 +290,9 @@ impl GbtConfig {
         let m = to_matrix(x)?;
         let y = y.to_vec();
         let (n, d) = (m.n, m.d());
-        let order = m.argsort();
-        let binned = (p.tree_method == TreeMethod::Hist).then(|| Binned::new(&m, &order, p.max_bin));
+        let binned = (p.tree_method == TreeMethod::Hist).then(|| Binned::new(&m, p.max_bin));
+        let mut grower = binned.as_ref().map(HistGrower::new);
+        let order = if grower.is_none() { m.argsort() } else { Vec::new() };
         let rule = XgbGain {
             max_depth: p.max_depth,
             lambda: p.reg_lambda,
@@ -309,24 +310,20 @@ impl GbtConfig {
         let mut best: Option<(usize, f64)> = None;
         let k_features = ((p.colsample_bytree * d as f64) as usize).clamp(1, d);
         let row = vec![0.0; d];
+        let sampling = p.subsample < 1.0;
+        let mut keep = vec![true; n];
+        let mut grad = vec![GradPair::default(); n];
         for t in 0..p.n_estimators {
             let mut rng = Rng::derived(p.seed, 2, t as u64);
-            let stats: Vec<Stats> = (0..n)
-                .map(|i| {
-                    let keep = p.subsample >= 1.0 || rng.uniform() < p.subsample;
-                    if keep {
-                        let (g, h) = objective.grad_hess(y[i], pred[i]);
-                        Stats {
-                            a: g,
-                            b: h,
-                            c: 0.0,
-                            n: 1,
-                        }
-                    } else {
-                        Stats::default()
-                    }
-                })
-                .collect();
+            for i in 0..n {
+                keep[i] = !sampling || rng.uniform() < p.subsample;
+                let (g, h) = if keep[i] {
+                    objective.grad_hess(y[i], pred[i])
+                } else {
+                    (0.0, 0.0)
+                };
+                grad[i] = GradPair { g, h };
+            }
             let feats: Vec<usize> = if k_features < d {
                 let mut all: Vec<usize> = (0..d).collect();
                 rng.shuffle(&mut all);
@@ -336,14 +333,47 @@ impl GbtConfig {
             } else {
                 (0..d).collect()
             };
-            let tree = match &binned {
-                None => grow(&rule, &m, &order, &stats, Some(&feats), None, true),
-                Some(b) => b.grow(&rule, &stats, &feats),
+            let tree = match grower.as_mut() {
+                None => {
+                    let stats: Vec<Stats> = grad
+                        .iter()
+                        .zip(&keep)
+                        .map(|(gp, &k)| Stats {
+                            a: gp.g,
+                            b: gp.h,
+                            c: 0.0,
+                            n: k as u32,
+                        })
+                        .collect();
+                    let (tree, _) = prune(grow(&rule, &m, &order, &stats, Some(&feats), None, true), p.gamma);
+                    for (i, pi) in pred.iter_mut().enumerate() {
+                        *pi += tree.predict_column_major(&m.cols, i);
+                    }
+                    tree
+                }
+                Some(g) => {
+                    let grown = g.grow(&rule, &grad, sampling.then_some(&keep[..]), &feats);
+                    let leaves: Vec<usize> = (0..grown.nodes.len())
+                        .filter(|&i| grown.nodes[i].feature == LEAF)
+                        .collect();
+                    let (tree, map) = prune(grown, p.gamma);
+                    // The rows in the sample: from the leaf they ended in; the others through the tree.
+                    for i in leaves {
+                        let v = tree.nodes[map.as_ref().map_or(i, |m| m[i] as usize)].value;
+                        for &r in g.rows_of(i) {
+                            pred[r as usize] += v;
+                        }
+                    }
+                    if sampling {
+                        for (i, pi) in pred.iter_mut().enumerate() {
+                            if !keep[i] {
+                                *pi += tree.predict_column_major(&m.cols, i);
+                            }
+                        }
+                    }
+                    tree
+                }
             };
-            let tree = prune(&tree, p.gamma);
-            for (i, pi) in pred.iter_mut().enumerate() {
-                *pi += tree.predict_column_major(&m.cols, i);
-            }
             if let (Some(vp), Some(xv), Some(yv)) = (vpred.as_mut(), vrows.as_ref(), yv.as_ref()) {
                 for (pi, r) in vp.iter_mut().zip(xv.rows()) {
                     *pi += tree.predict_row(r.as_slice().unwrap_or(&row));
@@ -386,14 +416,24 @@ impl Fit for GbtConfig {
 }
 
 /// XGBoost's pruning: a split whose children are both leaves and whose loss change is below
-/// `gamma` becomes a leaf, bottom-up.
-fn prune(tree: &Tree, gamma: f64) -> Tree {
+/// `gamma` becomes a leaf, bottom-up. Also returns, if anything was pruned, the node of the pruned
+/// tree that each node of `tree` falls into.
+fn prune(tree: Tree, gamma: f64) -> (Tree, Option<Vec<u32>>) {
     if gamma <= 0.0 {
-        return tree.clone();
+        return (tree, None);
     }
-    fn rebuild(t: &Tree, i: usize, out: &mut Vec<Node>, gamma: f64) -> usize {
+    fn mark(t: &Tree, i: usize, id: u32, map: &mut [u32]) {
+        map[i] = id;
+        let n = &t.nodes[i];
+        if n.feature != LEAF {
+            mark(t, n.left as usize, id, map);
+            mark(t, n.right as usize, id, map);
+        }
+    }
+    fn rebuild(t: &Tree, i: usize, out: &mut Vec<Node>, gamma: f64, map: &mut [u32]) -> usize {
         let n = &t.nodes[i];
         let id = out.len();
+        map[i] = id as u32;
         out.push(Node {
             feature: LEAF,
             left: LEAF,
@@ -403,11 +443,12 @@ fn prune(tree: &Tree, gamma: f64) -> Tree {
         if n.feature == LEAF {
             return id;
         }
-        let l = rebuild(t, n.left as usize, out, gamma);
-        let r = rebuild(t, n.right as usize, out, gamma);
+        let l = rebuild(t, n.left as usize, out, gamma, map);
+        let r = rebuild(t, n.right as usize, out, gamma, map);
         if out[l].feature == LEAF && out[r].feature == LEAF && n.gain < gamma {
             out.truncate(id + 1);
             out[id].gain = 0.0;
+            mark(t, i, id as u32, map);
         } else {
             out[id].feature = n.feature;
             out[id].left = l as u32;
@@ -416,11 +457,15 @@ fn prune(tree: &Tree, gamma: f64) -> Tree {
         id
     }
     let mut nodes = Vec::with_capacity(tree.nodes.len());
-    rebuild(tree, 0, &mut nodes, gamma);
-    Tree {
-        nodes,
-        decision: tree.decision,
-    }
+    let mut map = vec![0; tree.nodes.len()];
+    rebuild(&tree, 0, &mut nodes, gamma, &mut map);
+    (
+        Tree {
+            nodes,
+            decision: tree.decision,
+        },
+        Some(map),
+    )
 }
 
 impl GradientBoosting {
@@ -489,193 +534,53 @@ impl Regressor for GradientBoosting {
     }
 }
 
-/// Features binned once for histogram split finding.
-struct Binned {
-    /// Per feature, the cut values: a row is in bin `b` = number of cuts ≤ x, and a split after bin
-    /// `b` sends `x < cuts[b]` left.
-    cuts: Vec<Vec<f64>>,
-    /// Per feature, the bin of every row.
-    bins: Vec<Vec<u16>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grow::Matrix;
 
-impl Binned {
-    fn new(m: &Matrix, order: &[Vec<u32>], max_bin: usize) -> Binned {
-        let (cuts, bins) = m
-            .cols
-            .par_iter()
-            .zip(order)
-            .map(|(c, o)| {
-                let sorted: Vec<f64> = o.iter().map(|&r| c[r as usize]).collect();
-                let mut distinct = sorted.clone();
-                distinct.dedup();
-                let cuts: Vec<f64> = if distinct.len() <= max_bin {
-                    distinct
-                        .windows(2)
-                        .map(|w| XgbGain::threshold(w[0], w[1]))
-                        .collect()
-                } else {
-                    let n = sorted.len();
-                    let mut cuts: Vec<f64> = (1..max_bin).map(|q| sorted[q * n / max_bin]).collect();
-                    cuts.dedup();
-                    cuts.retain(|&v| v > sorted[0]);
-                    cuts
-                };
-                let bins = c
-                    .iter()
-                    .map(|&x| cuts.partition_point(|&t| t <= x) as u16)
-                    .collect();
-                (cuts, bins)
+    /// After pruning, the rows of every leaf of the grown tree get the value of the node the map
+    /// names, which is the leaf those rows reach in the pruned tree.
+    #[test]
+    fn prune_map_sends_the_rows_of_each_leaf_to_their_pruned_leaf() {
+        let n = 1500;
+        let cols: Vec<Vec<f64>> = (0..4)
+            .map(|j| {
+                (0..n)
+                    .map(|i| ((i * (7 + 3 * j) + j) % 101) as f64 / 101.0)
+                    .collect()
             })
-            .unzip();
-        Binned { cuts, bins }
-    }
-
-    /// Per-feature gradient histograms of `rows` (features in parallel when the work is large).
-    fn histograms(&self, rows: &[u32], stats: &[Stats], feats: &[usize]) -> Vec<Vec<Stats>> {
-        let one = |&f: &usize| {
-            let mut hist = vec![Stats::default(); self.cuts[f].len() + 1];
-            let b = &self.bins[f];
-            for &r in rows {
-                add(&mut hist[b[r as usize] as usize], &stats[r as usize]);
-            }
-            hist
-        };
-        if rows.len() * feats.len() >= 1 << 13 {
-            feats.par_iter().map(one).collect()
-        } else {
-            feats.iter().map(one).collect()
-        }
-    }
-
-    fn grow(&self, rule: &XgbGain, stats: &[Stats], feats: &[usize]) -> Tree {
-        let mut rows: Vec<u32> = (0..stats.len() as u32)
-            .filter(|&r| stats[r as usize].n > 0)
             .collect();
-        let mut root = Stats::default();
-        for &r in &rows {
-            add(&mut root, &stats[r as usize]);
-        }
-        let mut nodes = vec![leaf_node(rule, &root)];
-        // (node id, start, end, depth, stats, histograms if known)
-        type Item = (usize, usize, usize, usize, Stats, Option<Vec<Vec<Stats>>>);
-        let mut stack: Vec<Item> = vec![(0, 0, rows.len(), 0, root, None)];
-        let mut right_buf = Vec::new();
-        while let Some((id, s, e, depth, ps, hists)) = stack.pop() {
-            if !rule.splittable(&ps, depth) {
+        let grad: Vec<GradPair> = (0..n)
+            .map(|i| GradPair {
+                g: (cols[0][i] * 6.0).sin() + cols[1][i] - 0.5 + ((i % 13) as f64 - 6.0) / 20.0,
+                h: 1.0,
+            })
+            .collect();
+        let m = Matrix { n, cols };
+        let b = Binned::new(&m, 64);
+        let mut g = HistGrower::new(&b);
+        let rule = XgbGain {
+            max_depth: 6,
+            lambda: 1.0,
+            alpha: 0.0,
+            min_child_weight: 1.0,
+            eta: 0.3,
+        };
+        let grown = g.grow(&rule, &grad, None, &[0, 1, 2, 3]);
+        let (same, map) = prune(grown.clone(), 0.0);
+        assert!(map.is_none() && same == grown);
+        let (pruned, map) = prune(grown.clone(), 2.0);
+        let map = map.expect("a map");
+        assert!(pruned.n_nodes() < grown.n_nodes() && pruned.n_nodes() > 3);
+        for (i, node) in grown.nodes.iter().enumerate() {
+            if node.feature != LEAF {
                 continue;
             }
-            let hists = hists.unwrap_or_else(|| self.histograms(&rows[s..e], stats, feats));
-            let pg = rule.node_gain(&ps);
-            // Best split of each feature from its histogram: (score, feature index, bin, left).
-            let search = |(k, hist): (usize, &Vec<Stats>)| -> Option<(f64, usize, usize, Stats)> {
-                let nb = hist.len();
-                let mut left = Stats::default();
-                let mut best: Option<(f64, usize, usize, Stats)> = None;
-                for (bin, h) in hist[..nb.saturating_sub(1)].iter().enumerate() {
-                    add(&mut left, h);
-                    if h.n == 0 || left.n == ps.n {
-                        continue;
-                    }
-                    let right = minus(&ps, &left);
-                    if let Some(sc) = rule.score(&left, &right, pg)
-                        && best.is_none_or(|b| sc > b.0)
-                    {
-                        best = Some((sc, k, bin, left));
-                    }
-                }
-                best
-            };
-            let best = hists.iter().enumerate().filter_map(search).fold(
-                None,
-                |a: Option<(f64, usize, usize, Stats)>, b| match a {
-                    Some(a) if a.0 >= b.0 => Some(a),
-                    _ => Some(b),
-                },
-            );
-            let Some((score, k, bin, left)) = best else {
-                continue;
-            };
-            let right = minus(&ps, &left);
-            let Some(gain) = rule.accept(score, &left, &right, &ps) else {
-                continue;
-            };
-            let f = feats[k];
-            let b = &self.bins[f];
-            right_buf.clear();
-            let mut w = s;
-            for i in s..e {
-                let r = rows[i];
-                if (b[r as usize] as usize) <= bin {
-                    rows[w] = r;
-                    w += 1;
-                } else {
-                    right_buf.push(r);
-                }
+            let v = pruned.nodes[map[i] as usize].value;
+            for &r in g.rows_of(i) {
+                assert_eq!(pruned.predict_column_major(&m.cols, r as usize), v);
             }
-            rows[w..e].copy_from_slice(&right_buf);
-            let l = nodes.len();
-            nodes.push(leaf_node(rule, &left));
-            nodes.push(leaf_node(rule, &right));
-            let node = &mut nodes[id];
-            node.feature = f as u32;
-            node.threshold = self.cuts[f][bin];
-            node.left = l as u32;
-            node.right = (l + 1) as u32;
-            node.gain = gain;
-            // Histogram subtraction: build the smaller child's, the sibling's is the difference.
-            let (hl, hr) = if rule.splittable(&left, depth + 1) || rule.splittable(&right, depth + 1) {
-                let left_small = w - s <= e - w;
-                let small = if left_small {
-                    self.histograms(&rows[s..w], stats, feats)
-                } else {
-                    self.histograms(&rows[w..e], stats, feats)
-                };
-                let big: Vec<Vec<Stats>> = hists
-                    .iter()
-                    .zip(&small)
-                    .map(|(p, c)| p.iter().zip(c).map(|(p, c)| minus(p, c)).collect())
-                    .collect();
-                if left_small {
-                    (Some(small), Some(big))
-                } else {
-                    (Some(big), Some(small))
-                }
-            } else {
-                (None, None)
-            };
-            stack.push((l + 1, w, e, depth + 1, right, hr));
-            stack.push((l, s, w, depth + 1, left, hl));
         }
-        Tree {
-            nodes,
-            decision: XgbGain::DECISION,
-        }
-    }
-}
-
-fn add(a: &mut Stats, o: &Stats) {
-    a.a += o.a;
-    a.b += o.b;
-    a.n += o.n;
-}
-
-fn minus(a: &Stats, o: &Stats) -> Stats {
-    Stats {
-        a: a.a - o.a,
-        b: a.b - o.b,
-        c: 0.0,
-        n: a.n - o.n,
-    }
-}
-
-fn leaf_node(rule: &XgbGain, s: &Stats) -> Node {
-    Node {
-        feature: LEAF,
-        threshold: 0.0,
-        left: LEAF,
-        right: LEAF,
-        value: rule.value(s),
-        cover: rule.cover(s),
-        gain: 0.0,
     }
 }

@@ -54,6 +54,7 @@ mod error;
 mod forest;
 mod gbt;
 mod grow;
+mod hist;
 pub mod metrics;
 mod model;
 mod rng;

@@ -47,11 +47,24 @@ fn results_do_not_depend_on_the_thread_count() {
         .max_bin(32)
         .check()
         .expect("valid");
+    // Large enough for the parallel paths of histogram building and split search.
+    let (xl, yl) = friedman(2000);
+    let hist_sampled = GbtParams::new()
+        .n_estimators(20)
+        .max_depth(7)
+        .tree_method(TreeMethod::Hist)
+        .subsample(0.8)
+        .colsample_bytree(0.7)
+        .gamma(0.5)
+        .seed(3)
+        .check()
+        .expect("valid");
     let fit_all = || {
         (
             rf.fit(x.view(), y.view()).expect("rf"),
             gbt.fit(x.view(), y.view()).expect("gbt"),
             hist.fit(x.view(), y.view()).expect("hist"),
+            hist_sampled.fit(xl.view(), yl.view()).expect("hist"),
         )
     };
     let one = pool(1).install(fit_all);
