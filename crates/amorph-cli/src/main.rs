@@ -59,7 +59,8 @@ enum Command {
     /// Pack a composition at random into a periodic cubic cell at a density, every pair of atoms at
     /// least a tolerance apart (PACKMOL's job); writes nothing if it cannot.
     Pack(pack::PackArgs),
-    /// Energy, forces, virial and pressure of a structure with a classical force field.
+    /// Energy, forces, virial and pressure of a structure with a classical force field, or with an
+    /// external engine through the i-PI socket protocol (--calculator ipi:unix:NAME|ipi:tcp:HOST:PORT).
     Energy(md::EnergyArgs),
     /// The whole pipeline for a composition: pack, melt, quench, diffusivities, Arrhenius fit,
     /// descriptors; writes DIR/record.json (resumable).
@@ -69,7 +70,8 @@ enum Command {
     Melt(melt::MeltArgs),
     /// Quench a melt: the volume search and production again at each of several temperatures.
     Quench(melt::QuenchArgs),
-    /// Molecular dynamics (NVE, Nosé–Hoover NVT, Langevin, CSVR, MTK NPT/NPH) with a classical force field.
+    /// Molecular dynamics (NVE, Nosé–Hoover NVT, Langevin, CSVR, MTK NPT/NPH) with a classical force
+    /// field or an external engine through the i-PI socket protocol (--calculator).
     Md(md::MdArgs),
     /// Mean-squared displacement, diffusion coefficient with its uncertainty, Nernst–Einstein
     /// conductivity; pymatgen's DiffusionAnalyzer modes with --smoothed.
@@ -262,7 +264,23 @@ fn run(cli: Cli) -> Result<()> {
 
 fn main() {
     if let Err(e) = run(Cli::parse()) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_chain(&e));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, `a: b: c`, leaving out a cause whose text the message before it
+/// already holds (library errors often print their source as part of their own message).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }

@@ -1,9 +1,10 @@
 //! `amorph energy` and `amorph md`: classical force fields on a structure file.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use amorph::md::forcefield::{CalculatorOptions, CoulombMethod};
+use amorph::md::ipi::{IpiAddress, IpiCalculator, IpiOptions, IpiUnits};
 use amorph::md::observers::{ThermoLog, TrajectoryRecorder};
 use amorph::md::{Barostat, Calculator, ForceField, Simulation, System, Thermostat, Truncation, evaluate};
 use amorph::structure::{Structure, io};
@@ -94,6 +95,66 @@ impl PotentialArgs {
     }
 }
 
+/// Where the forces come from when not from a built-in force field.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// An external force engine through the i-PI socket protocol, e.g. ASE's SocketClient (any ASE
+    /// calculator: CHGNet, MACE, VASP), LAMMPS fix ipi, CP2K, Quantum ESPRESSO: ipi:unix:NAME
+    /// (socket /tmp/ipi_NAME) or ipi:tcp:HOST:PORT. The force-field flags are then ignored.
+    #[arg(long, value_name = "ipi:unix:NAME|ipi:tcp:HOST:PORT")]
+    pub calculator: Option<String>,
+    /// Seconds to wait for the i-PI client to connect, and to reconnect after it drops.
+    #[arg(long, default_value_t = 600.0)]
+    pub ipi_wait: f64,
+    /// Seconds one evaluation by the i-PI client may take (0: no limit).
+    #[arg(long, default_value_t = 3600.0)]
+    pub ipi_timeout: f64,
+    /// The client's Bohr and Hartree: codata2018, ase or lammps (only the last digits differ).
+    #[arg(long, default_value = "codata2018")]
+    pub ipi_units: String,
+}
+
+impl EngineArgs {
+    /// The i-PI server these flags ask for, or `None` for the built-in force field.
+    pub(crate) fn ipi(&self) -> Result<Option<IpiCalculator>> {
+        let Some(spec) = &self.calculator else {
+            return Ok(None);
+        };
+        if !IpiAddress::is_spec(spec) {
+            bail!("unknown calculator '{spec}' (expected ipi:unix:NAME or ipi:tcp:HOST:PORT)");
+        }
+        let seconds = |x: f64, what: &str| -> Result<Duration> {
+            Duration::try_from_secs_f64(x).with_context(|| format!("--{what} must be ≥ 0 s, got {x}"))
+        };
+        let options = IpiOptions {
+            connect_timeout: seconds(self.ipi_wait, "ipi-wait")?,
+            step_timeout: Some(seconds(self.ipi_timeout, "ipi-timeout")?).filter(|t| !t.is_zero()),
+            units: IpiUnits::by_name(&self.ipi_units)?,
+            ..IpiOptions::default()
+        };
+        let address = IpiAddress::parse(spec)?;
+        let ipi = IpiCalculator::bind(address, options)?;
+        let shown = match (ipi.address(), ipi.local_port()) {
+            (IpiAddress::Tcp { host, .. }, Some(port)) => format!("tcp:{host}:{port}"),
+            (a, _) => a.to_string(),
+        };
+        eprintln!("waiting for an i-PI client on {shown}");
+        Ok(Some(ipi))
+    }
+
+    /// The calculator: the i-PI client when `--calculator` is given, else the force field.
+    pub(crate) fn build(
+        &self,
+        potential: &PotentialArgs,
+        structure: &Structure,
+    ) -> Result<Box<dyn Calculator>> {
+        match self.ipi()? {
+            Some(ipi) => Ok(Box::new(ipi)),
+            None => potential.build(structure),
+        }
+    }
+}
+
 /// `amorph energy`.
 #[derive(Args, Debug)]
 pub struct EnergyArgs {
@@ -101,6 +162,8 @@ pub struct EnergyArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub potential: PotentialArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Print JSON (energy_eV, forces_eV_A, virial_eV, stress_GPa, pressure_GPa).
     #[arg(long)]
     pub json: bool,
@@ -122,7 +185,7 @@ struct EnergyReport {
 
 pub fn energy(args: &EnergyArgs) -> Result<()> {
     let s = io::read_structure(&args.file)?;
-    let mut calc = args.potential.build(&s)?;
+    let mut calc = args.engine.build(&args.potential, &s)?;
     let system = System::from_structure(&s)?;
     let e = evaluate(calc.as_mut(), &system.configuration())?;
     let v = s.volume();
@@ -174,6 +237,8 @@ pub struct MdArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub potential: PotentialArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Ensemble.
     #[arg(long, value_enum, default_value = "nvt")]
     pub ensemble: EnsembleChoice,
@@ -242,7 +307,7 @@ fn progress_bar(steps: u64) -> ProgressBar {
 
 pub fn md(args: &MdArgs) -> Result<()> {
     let s = io::read_structure(&args.file)?;
-    let calc = args.potential.build(&s)?;
+    let calc = args.engine.build(&args.potential, &s)?;
     let damping = args.damping.unwrap_or(100.0 * args.timestep);
     let mut sim = match &args.restart {
         Some(ckpt) => Simulation::restart(ckpt, calc)?,
@@ -298,12 +363,26 @@ pub fn md(args: &MdArgs) -> Result<()> {
     };
     progress.finish_and_clear();
     if let Err(e) = result {
+        // The simulation rolled back to its last good step; keep that frame and make it resumable.
+        let good = sim.step();
+        let mut msg = match e {
+            amorph::md::Error::Unstable { .. } => e.to_string(),
+            _ => format!("step {}: {e}", good + 1),
+        };
         if let Some(out) = &args.output {
             io::write_structure(out, &sim.system().to_structure()?)
                 .with_context(|| "writing the last good frame")?;
-            bail!("{e} (last good frame written to {})", out.display());
+            msg += &format!("; last good frame (step {good}) written to {}", out.display());
         }
-        bail!("{e}");
+        if let Some(path) = &args.checkpoint {
+            sim.checkpoint(path)
+                .with_context(|| "writing the checkpoint of the last good step")?;
+            msg += &format!(
+                "; checkpoint of step {good} written to {} (continue with --restart)",
+                path.display()
+            );
+        }
+        bail!("{msg}");
     }
     if let Some(p) = &args.checkpoint {
         sim.checkpoint(p)?;

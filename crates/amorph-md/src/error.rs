@@ -33,6 +33,10 @@ pub enum Error {
     /// A checkpoint that cannot be written, read or does not match the system.
     #[error("checkpoint {path}: {message}")]
     Checkpoint { path: String, message: String },
+    /// An external engine behind the i-PI socket failed (no client, disconnect, timeout, garbage,
+    /// wrong atom count, non-finite results).
+    #[error(transparent)]
+    Ipi(#[from] crate::ipi::IpiError),
     /// Errors from amorph-structure (neighbour search, file output).
     #[error(transparent)]
     Structure(#[from] amorph_structure::Error),

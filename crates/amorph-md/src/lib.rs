@@ -5,7 +5,8 @@
 //! equal LAMMPS's, and the melt–quench toolkit around them.
 //!
 //! - [`Calculator`]: the force-provider boundary (energy eV, forces eV/Å, virial eV), composable by
-//!   summation ([`Sum`]); classical potentials here, external engines later through the same trait.
+//!   summation ([`Sum`]); classical potentials here, external engines (DFT codes, machine-learned
+//!   potentials) through the i-PI socket protocol ([`IpiCalculator`]).
 //! - [`pair`]: Lennard-Jones, Buckingham, Born–Mayer–Huggins, Morse, r⁻¹², tables, with LAMMPS's
 //!   truncations; [`coulomb`]: Ewald, smooth PME, DSF, Wolf.
 //! - [`ForceField`]: named parameter sets with provenance (`pedone`, `bks`, `teter`) and TOML files.
@@ -37,6 +38,7 @@ pub mod calculator;
 pub mod coulomb;
 mod error;
 pub mod forcefield;
+pub mod ipi;
 pub mod observers;
 pub mod pair;
 pub mod simulation;
@@ -48,6 +50,7 @@ pub use barostat::Barostat;
 pub use calculator::{Calculator, Configuration, Evaluation, Sum, evaluate};
 pub use error::{Error, Result};
 pub use forcefield::ForceField;
+pub use ipi::{IpiAddress, IpiCalculator, IpiError, IpiOptions, SharedIpiCalculator};
 pub use pair::{PairInteractions, PairPotential, PairTerm, Truncation};
 pub use simulation::{Observer, Safety, Simulation, Snapshot};
 pub use system::System;
