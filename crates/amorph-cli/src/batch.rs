@@ -38,6 +38,11 @@ pub struct BatchArgs {
     jobs: Option<usize>,
     #[command(flatten)]
     options: RunOptions,
+    /// Submit the batch to Slurm as a job array instead of running it here.
+    #[arg(long)]
+    slurm: bool,
+    #[command(flatten)]
+    slurm_options: crate::slurm::SlurmOptions,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -49,6 +54,11 @@ enum BatchCommand {
     },
     /// Merge every finished run into DB/amorph.sqlite (idempotent; safe to run concurrently).
     Gather {
+        /// The batch directory.
+        db: PathBuf,
+    },
+    /// Gather, then resubmit the unfinished tasks of a Slurm batch (run by its follow-up jobs).
+    Continue {
         /// The batch directory.
         db: PathBuf,
     },
@@ -199,6 +209,7 @@ pub fn run(args: &BatchArgs) -> Result<()> {
         Some(BatchCommand::Status { db }) => status(db),
         Some(BatchCommand::Gather { db }) => gather(db).map(|_| ()),
         Some(BatchCommand::Task { db, index }) => task(db, *index),
+        Some(BatchCommand::Continue { db }) => crate::slurm::continue_batch(db),
         None => {
             let (Some(list), Some(db)) = (&args.compositions, &args.out) else {
                 bail!("amorph batch COMPOSITIONS.txt --out DB");
@@ -213,6 +224,9 @@ pub fn run(args: &BatchArgs) -> Result<()> {
                 options,
             };
             plan.create(db)?;
+            if args.slurm {
+                return crate::slurm::start(db, &plan, &args.slurm_options);
+            }
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let jobs = args.jobs.unwrap_or(cores).clamp(1, plan.compositions.len());
             run_local(db, &plan, jobs, (cores / jobs).max(1))?;
@@ -333,8 +347,15 @@ fn task(db: &Path, index: usize) -> Result<()> {
 /// `amorph batch status DB`.
 fn status(db: &Path) -> Result<()> {
     let plan = Plan::load(db)?;
+    let slurm = crate::slurm::load_state(db)?;
+    let queue = slurm.as_ref().map(crate::slurm::queue_states).unwrap_or_default();
     let (mut done, mut failed, mut pending) = (0, 0, 0);
-    for formula in &plan.compositions {
+    for (i, formula) in plan.compositions.iter().enumerate() {
+        if let Some((job, state)) = queue.get(&i) {
+            pending += 1;
+            println!("{formula:<20} {state} (Slurm job {job})");
+            continue;
+        }
         match task_state(&Plan::run_dir(db, formula)) {
             TaskState::Done => {
                 done += 1;
@@ -351,11 +372,20 @@ fn status(db: &Path) -> Result<()> {
         }
     }
     println!("{done} done, {failed} failed, {pending} pending");
+    if let Some(s) = slurm {
+        let last = s.submissions.last();
+        println!(
+            "Slurm: {} submission(s), last array {}{}",
+            s.submissions.len(),
+            last.map_or("-", |l| l.array_job.as_str()),
+            if s.finished { "; finished" } else { "; under way" }
+        );
+    }
     Ok(())
 }
 
 /// `amorph batch gather DB`: returns the number of failed records.
-fn gather(db: &Path) -> Result<usize> {
+pub fn gather(db: &Path) -> Result<usize> {
     let plan = Plan::load(db)?;
     let mut database = Database::open(&database_path(db))?;
     let (mut inserted, mut updated, mut unchanged, mut pending, mut failed) = (0, 0, 0, 0, 0);

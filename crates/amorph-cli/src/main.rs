@@ -21,6 +21,7 @@ mod ml;
 mod pack;
 mod run;
 mod sisso;
+mod slurm;
 mod train;
 
 #[derive(Parser)]
