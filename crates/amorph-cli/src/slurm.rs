@@ -99,7 +99,11 @@ fn array_spec(indices: &[usize]) -> String {
             k += 1;
             end += 1;
         }
-        parts.push(if end > start { format!("{start}-{end}") } else { start.to_string() });
+        parts.push(if end > start {
+            format!("{start}-{end}")
+        } else {
+            start.to_string()
+        });
         k += 1;
     }
     parts.join(",")
@@ -192,9 +196,7 @@ pub fn start(db: &Path, plan: &Plan, options: &SlurmOptions) -> Result<()> {
     if options.cpus_per_task == 0 {
         bail!("--cpus-per-task must be at least 1");
     }
-    let db = db
-        .canonicalize()
-        .with_context(|| format!("{}", db.display()))?;
+    let db = db.canonicalize().with_context(|| format!("{}", db.display()))?;
     if let Some(old) = load_state(&db)?
         && !old.finished
     {
@@ -250,16 +252,26 @@ pub fn queue_states(state: &SlurmState) -> BTreeMap<usize, (String, String)> {
         return out;
     };
     let Ok(o) = Command::new("squeue")
-        .args(["--noheader", "--array", "--format=%i %T", "--jobs", &last.array_job])
+        .args([
+            "--noheader",
+            "--array",
+            "--format=%i %T",
+            "--jobs",
+            &last.array_job,
+        ])
         .output()
     else {
         return out;
     };
     for line in String::from_utf8_lossy(&o.stdout).lines() {
         let mut it = line.split_whitespace();
-        let (Some(id), Some(st)) = (it.next(), it.next()) else { continue };
+        let (Some(id), Some(st)) = (it.next(), it.next()) else {
+            continue;
+        };
         // `123_4`, or `123_[5-7]` for tasks not started yet.
-        let Some((_, idx)) = id.split_once('_') else { continue };
+        let Some((_, idx)) = id.split_once('_') else {
+            continue;
+        };
         if let Ok(i) = idx.parse::<usize>() {
             out.insert(i, (id.to_string(), st.to_lowercase()));
         } else if let Some(range) = idx.strip_prefix('[').and_then(|r| r.split('%').next()) {

@@ -58,7 +58,17 @@ fn a_cancelled_task_is_resubmitted_and_the_database_equals_a_local_run() {
     std::fs::write(d.join("list.txt"), LIST).unwrap();
     ok(&amorph_in(
         d,
-        &["batch", "list.txt", "--out", "cluster", "--config", "tiny.toml", "--slurm", "--cpus-per-task", "1"],
+        &[
+            "batch",
+            "list.txt",
+            "--out",
+            "cluster",
+            "--config",
+            "tiny.toml",
+            "--slurm",
+            "--cpus-per-task",
+            "1",
+        ],
     ));
     let db = d.join("cluster");
     let array = state(&db)["submissions"][0]["array_job"]
@@ -116,7 +126,10 @@ fn a_cancelled_task_is_resubmitted_and_the_database_equals_a_local_run() {
     assert!(resubmitted.contains(&(cancelled as u64)), "{s}");
     let formula = LIST.lines().nth(cancelled).unwrap();
     let log = std::fs::read_to_string(db.join("runs").join(formula).join("run.log")).unwrap();
-    assert!(log.contains("resuming"), "the resubmitted task resumed its checkpoints:\n{log}");
+    assert!(
+        log.contains("resuming"),
+        "the resubmitted task resumed its checkpoints:\n{log}"
+    );
 
     let status = ok(&amorph_in(d, &["batch", "status", "cluster"]));
     assert!(status.contains("6 done, 0 failed, 0 pending"), "{status}");
@@ -124,8 +137,14 @@ fn a_cancelled_task_is_resubmitted_and_the_database_equals_a_local_run() {
     assert_eq!(list.lines().filter(|l| l.ends_with(" ok")).count(), 6, "{list}");
 
     // The same compositions and seed without a scheduler give the same table, to the last digit.
-    ok(&amorph_in(d, &["batch", "list.txt", "--out", "local", "--config", "tiny.toml"]));
-    ok(&amorph_in(d, &["db", "export", "cluster", "--csv", "cluster.csv"]));
+    ok(&amorph_in(
+        d,
+        &["batch", "list.txt", "--out", "local", "--config", "tiny.toml"],
+    ));
+    ok(&amorph_in(
+        d,
+        &["db", "export", "cluster", "--csv", "cluster.csv"],
+    ));
     ok(&amorph_in(d, &["db", "export", "local", "--csv", "local.csv"]));
     let a = std::fs::read_to_string(d.join("cluster.csv")).unwrap();
     let b = std::fs::read_to_string(d.join("local.csv")).unwrap();
