@@ -1,7 +1,8 @@
 """Physical validation of the amorph pipeline for Li2O.2SiO2 (Li2Si2O5) glass with the Pedone (2006)
-potential, side by side with published values: the table of docs/validation_li2si2o5.md.
+potential, side by side with published values: the tables of docs/validation_li2si2o5.md.
 
-    python validation/li2si2o5_physical.py run   WORKDIR [--atoms 198] [--seed 1] [--npt-steps 10000]
+    python validation/li2si2o5_physical.py run   WORKDIR [--atoms 198] [--seed 1] [--npt-steps 20000]
+                                                         [--quench-steps 30000]
     python validation/li2si2o5_physical.py table WORKDIR
 
 `run` (resumable; every step is skipped when its output exists) uses target/release/amorph:
@@ -9,10 +10,12 @@ potential, side by side with published values: the table of docs/validation_li2s
 1. `amorph run Li2Si2O5 --atoms N --seed S --out WORKDIR/run` (the default protocol: melt at 3000 K,
    quench to 2500/2000/1500/1000 K, MPMorph volume search at each, 20 ps NVT production, Li MSD).
 2. From WORKDIR/run/T1000K/final.vasp, MTK NPT at P = 0: a linear ramp 1000 K -> 300 K over
-   NPT_STEPS steps of 2 fs, then NPT_STEPS steps at 300 K (trajectory every 20 steps). The density at
-   300 K is the mass over the mean volume of the second half of the 300 K run.
-3. `amorph rdf TRAJ --rmax 6 --bins 120` on each production trajectory (T*K/XDATCAR, and the 300 K NPT
-   trajectory), which averages g(r) over frames.
+   NPT_STEPS steps of 2 fs, then NPT_STEPS steps at 300 K (trajectory every 20 steps).
+3. From WORKDIR/run/melt/final.vasp, MTK NPT at P = 0: a linear ramp 3000 K -> 300 K over QUENCH_STEPS
+   steps, then NPT_STEPS steps at 300 K (skipped with --quench-steps 0).
+   The density at 300 K is the mass over the mean volume of the second half of each 300 K run.
+4. `amorph rdf TRAJ --rmax 6 --bins 120` on each production trajectory (T*K/XDATCAR, and the 300 K NPT
+   trajectories), which averages g(r) over frames.
 
 `table` analyses WORKDIR and prints the Markdown table (also written to WORKDIR/table.md, with every
 number in WORKDIR/results.json):
@@ -22,12 +25,14 @@ number in WORKDIR/results.json):
 - the cutoff for coordination numbers: the first minimum of g after the first peak (the same parabolic
   refinement of the lowest bin of a 3-bin running mean, searched between the peak and peak + 1.5 A);
 - coordination numbers two ways, which must agree: (a) the running integral
-  CN_ab(rc) = 4 pi rho_b * int_0^rc g_ab(r) r^2 dr with rho_b = N_b / <V> (trapezoid over the bins of the
-  CSV), (b) direct counting of b neighbours within rc of every a atom in every 5th frame of the
-  trajectory (minimum image), which also gives the fraction of 4-fold Si and the non-bridging oxygen
-  fraction (O with exactly one Si within the Si-O cutoff).
+  CN_ab(rc) = 4 pi rho_b * int_0^rc g_ab(r) r^2 dr with rho_b = N_b / <V> (summed over the histogram bins
+  of the CSV, the last bin cut at rc), (b) direct counting of b neighbours within rc of every a atom in
+  every 5th frame of the trajectory (minimum image), which also gives the fraction of 4-fold Si, the
+  non-bridging oxygen fraction (O with exactly one Si within the Si-O cutoff) and Q^n of 4-fold Si;
+  the Li-O coordination number is also given at fixed cutoffs 2.4/2.6/2.8/3.0 A.
 
-Only the Python standard library and numpy.
+Only the Python standard library and numpy. The published values (LIT, REFERENCES) are what the sources
+state in the text that could be reached; "not found" where no number was reached.
 """
 
 import argparse
@@ -60,28 +65,31 @@ REFERENCES = {
     "GB84": "Lithium-Selbstdiffusion in Lithiumsilicatglaesern (lithium self-diffusion in lithium silicate "
             "glasses), Glastechnische Berichte 57 (4) (1984); open access https://oa.tib.eu/renate/handle/"
             "123456789/15388 [exp, 6Li/7Li exchange]",
-    "P06": "A. Pedone, G. Malavasi, M. C. Menziani, A. N. Cormack, U. Segre, J. Phys. Chem. B 110, 11780-11795 "
+    "P06": "A. Pedone, G. Malavasi, M. C. Menziani, A. N. Cormack, U. Segre, J. Phys. Chem. B 110, 11780 "
            "(2006), doi:10.1021/jp0611018 [the potential]",
     "P07": "A. Pedone, G. Malavasi, A. N. Cormack, U. Segre, M. C. Menziani, Chem. Mater. 19, 3144-3154 (2007) "
            "[classical MD, Pedone potential, Li/Na/K silicate glasses 0-30 mol% M2O]",
+    "SH05": "L. G. Soltay, G. S. Henderson, The structure of lithium-containing silicate and germanate glasses, "
+            "Can. Mineral. 43 (5), 1643 (2005) [exp spectroscopy + structural model]",
     "GR14": "L. G. V. Goncalves, J. P. Rino, Diffusion mechanisms in lithium disilicate melt by molecular "
             "dynamics simulation, J. Non-Cryst. Solids (2014), doi:10.1016/j.jnoncrysol.2014.05.018, "
             "arXiv:1107.0760 [classical MD]",
 }
 LIT = {
-    "density": [{"value": "not found", "src": "(no citable number reached; see text)"}],
-    "r_SiO": [{"value": "not found", "src": "DC06 reports bond-length distributions, value not in the text reached"}],
-    "r_LiO": [{"value": "not found", "src": "DC06, U96: values not in the text reached"}],
-    "r_OO": [{"value": "not found", "src": ""}],
-    "cn_SiO": [{"value": "4 (100 % four-fold Si, glass); ~4 with 10-15 % defects (melt)", "src": "DC06, AIMD"}],
-    "cn_LiO": [{"value": "3.7 (glass); 4.4 (melt)", "src": "DC06, AIMD"},
-               {"value": "4 O around each Li (qualitative)", "src": "U96, diffraction + RMC, 33.3 mol% Li2O"}],
-    "nbo": [{"value": "close to NBO:BO = 2:3 (NBO fraction 0.4); Q2/Q3/Q4 = 20.8/58.4/20.8 %",
-             "src": "DC06, AIMD glass"}],
-    "D_Li_exp": [{"value": "~1e-8 cm2/s at 350 C (623 K)", "src": "GB84, exp, glasses 18-33 mol% Li2O, below Tg"}],
-    "Ea": [{"value": "64-81 kJ/mol = 0.66-0.84 eV (270-450 C, below Tg)",
-            "src": "GB84, exp tracer, glasses 18-33 mol% Li2O"}],
-    "D_Li_melt": [{"value": "agrees with experiment (abstract; numbers not reached)", "src": "GR14, classical MD"}],
+    "density": [{"value": "not found", "src": "no citable value reached (see text)"}],
+    "r_SiO": [{"value": "not found", "src": "DC06 gives bond-length distributions; value not in the text reached"}],
+    "r_LiO": [{"value": "not found", "src": "DC06, U96: value not in the text reached"}],
+    "r_OO": [{"value": "not found", "src": "—"}],
+    "cn_SiO": [{"value": "4 (100 % four-fold Si) in the glass; ≈4 with 10–15 % defects in the melt",
+                "src": "DC06 (AIMD)"}],
+    "cn_LiO": [{"value": "3.7 (glass), 4.4 (melt)", "src": "DC06 (AIMD)"},
+               {"value": "4 O around each Li (qualitative)", "src": "U96 (X-ray + neutron diffraction, RMC model, "
+                                                                   "33.3 mol% Li2O); SH05 (spectroscopy, proposed model)"}],
+    "nbo": [{"value": "NBO:BO close to 2:3 (NBO fraction 0.4); Q2/Q3/Q4 = 20.8/58.4/20.8", "src": "DC06 (AIMD glass)"}],
+    "D_Li_exp": [{"value": "≈1e-8 at 350 °C (623 K)", "src": "GB84 (exp, 6Li/7Li tracer, 18–33 mol% Li2O glasses, below Tg)"}],
+    "Ea": [{"value": "0.66–0.84 (64–81 kJ/mol, 270–450 °C, below Tg)",
+            "src": "GB84 (exp, 6Li/7Li tracer, 18–33 mol% Li2O glasses)"}],
+    "D_Li_melt": [{"value": "\"agrees with experiment\" (abstract; numbers not reached)", "src": "GR14 (classical MD, melt)"}],
 }
 
 
@@ -91,7 +99,7 @@ def sh(*args, log=None):
 
 
 # ----------------------------------------------------------------------------------------------- run
-def run(work: Path, atoms: int, seed: int, npt_steps: int):
+def run(work: Path, atoms: int, seed: int, npt_steps: int, quench_steps: int):
     work.mkdir(parents=True, exist_ok=True)
     rundir = work / "run"
     if not (rundir / "record.json").exists():
@@ -106,6 +114,16 @@ def run(work: Path, atoms: int, seed: int, npt_steps: int):
            "--timestep", 2, "--steps", npt_steps, "--every", 20, "--seed", seed + 1,
            "--thermo", work / "npt300.csv", "--traj", work / "npt300.XDATCAR",
            "-o", work / "npt300.vasp", log=work / "npt300.err")
+    # the same, but a continuous NPT quench from the 3000 K melt (not from the pipeline's 1000 K glass)
+    if quench_steps and not (work / "quench.vasp").exists():
+        sh("md", rundir / "melt" / "final.vasp", "--ensemble", "npt", "--pressure", 0, "--temperature", 3000,
+           "--final-temperature", 300, "--timestep", 2, "--steps", quench_steps, "--every", 100,
+           "--seed", seed, "--thermo", work / "quench.csv", "-o", work / "quench.vasp", log=work / "quench.err")
+    if quench_steps and not (work / "quench300.vasp").exists():
+        sh("md", work / "quench.vasp", "--ensemble", "npt", "--pressure", 0, "--temperature", 300,
+           "--timestep", 2, "--steps", npt_steps, "--every", 20, "--seed", seed + 1,
+           "--thermo", work / "quench300.csv", "--traj", work / "quench300.XDATCAR",
+           "-o", work / "quench300.vasp", log=work / "quench300.err")
     for name, traj in trajectories(work):
         out = work / f"rdf_{name}.csv"
         if not out.exists():
@@ -115,6 +133,7 @@ def run(work: Path, atoms: int, seed: int, npt_steps: int):
 def trajectories(work: Path):
     out = [(f"{t}K", work / "run" / f"T{t}K" / "XDATCAR") for t in TEMPS]
     out.append(("300K_npt", work / "npt300.XDATCAR"))
+    out.append(("300K_npt_from_melt", work / "quench300.XDATCAR"))
     return [(n, p) for n, p in out if p.exists()]
 
 
@@ -272,6 +291,8 @@ def analyse(work: Path):
         species, _ = read_xdatcar(work / "npt300.XDATCAR", stride=10 ** 9)
         mass = sum(MASS[s] for s in species)
         res["npt300"] = npt_density(work / "npt300.csv", mass)
+    if (work / "quench300.csv").exists():
+        res["quench300"] = npt_density(work / "quench300.csv", mass)
     (work / "results.json").write_text(json.dumps(res, indent=1))
     return res
 
@@ -304,6 +325,9 @@ def table(work: Path):
     if "npt300" in res:
         n = res["npt300"]
         dens.append(f"{n['density_g_cm3']:.3f} ± {n['density_err_g_cm3']:.3f} (300 K, NPT)")
+    if "quench300" in res:
+        n = res["quench300"]
+        dens.append(f"{n['density_g_cm3']:.3f} ± {n['density_err_g_cm3']:.3f} (300 K, NPT, quenched from the melt)")
     if 1000 in recT:
         dens.append(f"{recT[1000]['density_g_cm3']:.3f} (1000 K, MPMorph volume)")
     row("glass density (g/cm³)", "; ".join(dens), "density")
@@ -347,6 +371,10 @@ def table(work: Path):
               f"; Q2/Q3/Q4 {g['Qn'][2]:.3f}/{g['Qn'][3]:.3f}/{g['Qn'][4]:.3f}"
               f"; Li-O CN vs rc {json.dumps({k: round(v, 2) for k, v in g['cn_LiO_vs_rc'].items()})}"
               f"; Li-O CN distribution {json.dumps({k: round(v, 3) for k, v in g['cn_dist_LiO'].items()})}")
+    if "quench300" in res:
+        n = res["quench300"]
+        print(f"  NPT 300 K after NPT quench from the melt: V {n['volume_A3']:.1f} ± {n['volume_err_A3']:.1f} A3, "
+              f"rho {n['density_g_cm3']:.3f}, <T> {n['T_mean_K']:.0f} K, <P> {n['P_mean_GPa']:+.3f} GPa")
     if "npt300" in res:
         n = res["npt300"]
         print(f"  NPT 300 K: V {n['volume_A3']:.1f} ± {n['volume_err_A3']:.1f} A3 over {n['samples']} samples, "
@@ -365,10 +393,11 @@ def main():
     ap.add_argument("workdir", type=Path)
     ap.add_argument("--atoms", type=int, default=198)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--npt-steps", type=int, default=10000)
+    ap.add_argument("--npt-steps", type=int, default=20000)
+    ap.add_argument("--quench-steps", type=int, default=30000, help="3000 K -> 300 K NPT quench; 0 skips it")
     args = ap.parse_args()
     if args.mode == "run":
-        run(args.workdir, args.atoms, args.seed, args.npt_steps)
+        run(args.workdir, args.atoms, args.seed, args.npt_steps, args.quench_steps)
     table(args.workdir)
 
 
