@@ -31,6 +31,7 @@
 //! # Ok::<(), amorph::structure::Error>(())
 //! ```
 
+pub mod db;
 pub mod melt;
 pub mod msd_observer;
 pub mod pipeline;

@@ -1,8 +1,11 @@
 """The MPMorph volume search (`amorph melt` / `amorph quench`) against MTK NPT at P = 0 (`amorph md
 --ensemble npt`), for a ~100-atom Pedone Li2Si2O5 liquid: the table of docs/validation.md.
 
-    python validation/melt_vs_npt.py run  WORKDIR   # pack, melt at 3000 K, quench, NPT at each T (~10 min)
-    python validation/melt_vs_npt.py table WORKDIR  # the table from a finished WORKDIR
+    python validation/melt_vs_npt.py run  WORKDIR [TOL_GPA PROBE_STEPS]  # pack, melt, quench, NPT (~10-20 min)
+    python validation/melt_vs_npt.py table WORKDIR                       # the table from a finished WORKDIR
+
+TOL_GPA and PROBE_STEPS (default 0.5 and 2000, the pipeline's defaults) set the search's acceptance
+window (--pressure-tolerance) and probe length (--probe-steps) for the melt and every quench.
 
 `run` uses target/release/amorph (build it first): 108 atoms (12 Li2Si2O5) packed at 2.2 g/cm3 with seed 7;
 melt at 3000 K (2 fs, probes of 2 000 steps, 2 000-step Langevin warm-up, 10 000 production steps);
@@ -33,13 +36,14 @@ def sh(*args, log=None):
         subprocess.run([str(AMORPH), *map(str, args)], check=True, stderr=err, stdout=err)
 
 
-def run(work: Path):
+def run(work: Path, tol: float = 0.5, probe: int = 2000):
     work.mkdir(parents=True, exist_ok=True)
+    search = ["--pressure-tolerance", tol, "--probe-steps", probe]
     sh("pack", "Li2Si2O5", "--formula-units", 12, "--density", 2.2, "--seed", 7, "-o", work / "start.vasp")
-    sh("melt", work / "start.vasp", "--temperature", 3000, "--timestep", 2, "--seed", 7, "-o", work / "melt",
-       log=work / "melt.err")
+    sh("melt", work / "start.vasp", "--temperature", 3000, "--timestep", 2, "--seed", 7, *search,
+       "-o", work / "melt", log=work / "melt.err")
     sh("quench", work / "melt", "--temperatures", "1000,1500,2000,2500", "--timestep", 2, "--seed", 7,
-       "-o", work / "quench", log=work / "quench.err")
+       *search, "-o", work / "quench", log=work / "quench.err")
     for t in TEMPS:
         start = work / "melt" / "final.vasp" if t == 3000 else work / "quench" / f"T{t}K" / "final.vasp"
         sh("md", start, "--ensemble", "npt", "--pressure", 0, "--pressure-damping", 2000, "--temperature", t,
@@ -76,9 +80,9 @@ def table(work: Path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("run", "table"):
+    if len(sys.argv) not in (3, 5) or sys.argv[1] not in ("run", "table"):
         sys.exit(__doc__)
     work = Path(sys.argv[2])
     if sys.argv[1] == "run":
-        run(work)
+        run(work, *((float(sys.argv[3]), int(sys.argv[4])) if len(sys.argv) == 5 else ()))
     table(work)

@@ -10,6 +10,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+mod batch;
+mod db;
 mod diffusion;
 mod eos;
 mod features;
@@ -19,6 +21,8 @@ mod ml;
 mod pack;
 mod run;
 mod sisso;
+mod slurm;
+mod train;
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +69,14 @@ enum Command {
     /// The whole pipeline for a composition: pack, melt, quench, diffusivities, Arrhenius fit,
     /// descriptors; writes DIR/record.json (resumable).
     Run(run::RunArgs),
+    /// Many compositions, each an `amorph run` in DB/runs/FORMULA (a local pool of processes),
+    /// gathered into the SQLite database DB/amorph.sqlite; `batch status DB`, `batch gather DB`.
+    Batch(batch::BatchArgs),
+    /// A database of records: `db list DB`, `db export DB --csv FILE --extxyz FILE`.
+    Db(db::DbArgs),
+    /// Random forest, gradient boosting (with the paper's grid) and SISSO over a descriptor table
+    /// (a database or CSV): metrics, importances, parity plots, formulas.
+    Train(train::TrainArgs),
     /// MPMorph volume search at a temperature (NVT probes, P(V) fits), then NVT production at the
     /// accepted volume; resumes an interrupted run.
     Melt(melt::MeltArgs),
@@ -229,6 +241,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Energy(args) => md::energy(&args)?,
         Command::Md(args) => md::md(&args)?,
         Command::Run(args) => run::run(&args)?,
+        Command::Batch(args) => batch::run(&args)?,
+        Command::Db(args) => db::run(&args)?,
+        Command::Train(args) => train::run(&args)?,
         Command::Melt(args) => melt::melt(&args)?,
         Command::Quench(args) => melt::quench(&args)?,
         Command::Features(args) => features::run(args)?,

@@ -409,7 +409,7 @@ fn esc(s: &str) -> String {
 }
 
 /// Scatter of predictions against truth with the diagonal.
-fn parity_svg_text(truth: &[f64], pred: &[f64], target: &str) -> String {
+pub(crate) fn parity_svg_text(truth: &[f64], pred: &[f64], target: &str) -> String {
     let (w, h, m) = (480.0, 480.0, 60.0);
     let all = truth.iter().chain(pred).filter(|v| v.is_finite());
     let lo = all.clone().fold(f64::INFINITY, |a, &b| a.min(b));
@@ -469,7 +469,7 @@ fn parity_svg_text(truth: &[f64], pred: &[f64], target: &str) -> String {
 }
 
 /// Horizontal bar chart, largest first.
-fn bars_svg_text(bars: &[(String, f64)]) -> String {
+pub(crate) fn bars_svg_text(bars: &[(String, f64)]) -> String {
     let (w, row, left) = (560.0, 18.0, 180.0);
     let h = 40.0 + row * bars.len() as f64;
     let max = bars

@@ -112,8 +112,8 @@ pub use fit::{
 };
 pub use models::{EnergyModel, PressureModel};
 pub use search::{
-    Accepted, FitSummary, ProbeKind, ProbeOutcome, ProbeRecord, ProbeRequest, SearchEvent, SearchHistory,
-    SearchSettings, VolumeProbe, VolumeSearch,
+    Accepted, FitSummary, MPMORPH_BETA_PER_BAR, ProbeKind, ProbeOutcome, ProbeRecord, ProbeRequest,
+    SearchEvent, SearchHistory, SearchSettings, VolumeProbe, VolumeSearch,
 };
 
 /// 1 eV/Å³ in GPa: e × 10²¹ with CODATA 2018's exact e = 1.602176634 × 10⁻¹⁹ C (pymatgen's

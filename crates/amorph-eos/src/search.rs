@@ -96,7 +96,14 @@ pub trait VolumeProbe {
     ) -> Result<ProbeOutcome<Self::Configuration>, Self::Error>;
 }
 
-/// Settings of the search (MPMorph's defaults).
+/// MPMorph's compressibility for the rescale step, per bar.
+pub const MPMORPH_BETA_PER_BAR: f64 = 5e-7;
+/// Range of the fitted bulk modulus used for the default rescale, GPa.
+const MIN_RESCALE_B_GPA: f64 = 1.0;
+const MAX_RESCALE_B_GPA: f64 = 500.0;
+
+/// Settings of the search (MPMorph's defaults, except the rescale's β: see
+/// [`beta_per_bar`](Self::beta_per_bar)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[allow(non_snake_case)]
 pub struct SearchSettings {
@@ -115,8 +122,12 @@ pub struct SearchSettings {
     /// Accept when |E₂ − E₁| ≤ this × |(E₁ + E₂)/2| for the mean energies of the two halves; default 5e-4
     /// (MPMorph's `ionic` criterion).
     pub energy_tolerance: f64,
-    /// β of the rescale V₂ = V₁·exp(β·P), per bar; default 5e-7.
-    pub beta_per_bar: f64,
+    /// β of the rescale V₂ = V₁·exp(β·P), per bar. Default `None`: β = 1/B0 of the last P(V) fit
+    /// (B0 clamped to 1–500 GPa), a Newton step on the fitted equation of state. MPMorph's constant
+    /// 5e-7 bar⁻¹ ([`MPMORPH_BETA_PER_BAR`]) is 1/B for B = 200 GPa, a DFT solid; for a classical
+    /// liquid at 3000 K (B ≈ 3–10 GPa) it moves the volume by 0.5 % per GPa, too little to converge in
+    /// a few rescales.
+    pub beta_per_bar: Option<f64>,
     /// Rescales allowed before [`EosError::SearchNotConverged`]; default 10.
     pub max_rescales: usize,
     /// Reruns at an accepted pressure while the energy drifts; then the volume is accepted with
@@ -134,7 +145,7 @@ impl Default for SearchSettings {
             model: PressureModel::BirchMurnaghan,
             pressure_tolerance_GPa: 0.5,
             energy_tolerance: 5e-4,
-            beta_per_bar: 5e-7,
+            beta_per_bar: None,
             max_rescales: 10,
             max_energy_reruns: 3,
         }
@@ -157,7 +168,7 @@ impl SearchSettings {
         let valid = positive(self.pressure_tolerance_GPa)
             && self.energy_tolerance.is_finite()
             && self.energy_tolerance >= 0.0
-            && positive(self.beta_per_bar);
+            && self.beta_per_bar.is_none_or(positive);
         if !valid {
             return bad("tolerances must be non-negative and β positive");
         }
@@ -526,7 +537,21 @@ fn bracket_fit<C>(settings: &SearchSettings, records: &[&ProbeRecord<C>]) -> Res
             b1: Some(fit.b1),
         });
     }
-    let v0 = -intercept / slope;
+    // The fallback is the secant through the two probes closest to zero pressure: P(V) is convex,
+    // so a regression over probes far from the root puts the root at the wrong place (and can pull
+    // it inside the explored range when it is not).
+    let mut near: Vec<&(f64, f64, f64)> = pts.iter().collect();
+    near.sort_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+    let secant = near
+        .iter()
+        .skip(1)
+        .find(|q| q.0 != near[0].0)
+        .map(|q| (q.1 - near[0].1) / (q.0 - near[0].0))
+        .filter(|s| s.is_finite() && *s < 0.0);
+    let (slope, v0) = match secant {
+        Some(s) => (s, near[0].0 - near[0].1 / s),
+        None => (slope, -intercept / slope),
+    };
     Ok(FitSummary {
         method: "linear".into(),
         v0_A3: v0,
@@ -623,10 +648,70 @@ fn decide<C>(settings: &SearchSettings, v_init: f64, records: &[ProbeRecord<C>])
             tolerance_GPa: settings.pressure_tolerance_GPa,
         });
     }
-    // β per bar → per GPa (1 GPa = 10⁴ bar).
-    let beta_per_gpa = settings.beta_per_bar * 1e4;
+    // β per bar → per GPa (1 GPa = 10⁴ bar); by default 1/B of the last P(V) fit.
+    let beta_per_gpa = match settings.beta_per_bar {
+        Some(beta) => beta * 1e4,
+        None => records
+            .iter()
+            .rev()
+            .find_map(|r| r.fit.as_ref())
+            .map_or(MPMORPH_BETA_PER_BAR * 1e4, |f| {
+                1.0 / f.b0_GPa.clamp(MIN_RESCALE_B_GPA, MAX_RESCALE_B_GPA)
+            }),
+    };
     Ok(Step::Probe(
         request(ProbeKind::Rescale, v * (beta_per_gpa * o.pressure_GPa).exp()),
         None,
     ))
+}
+
+#[cfg(test)]
+mod bracket_tests {
+    use super::*;
+
+    fn record(v: f64, p: f64, err: f64) -> ProbeRecord<()> {
+        ProbeRecord {
+            request: ProbeRequest {
+                index: 0,
+                volume_A3: v,
+                steps: 1,
+                kind: ProbeKind::Initial,
+            },
+            fit: None,
+            outcome: ProbeOutcome {
+                pressure_GPa: p,
+                pressure_err_GPa: err,
+                energy_first_half_eV: 0.0,
+                energy_second_half_eV: 0.0,
+                configuration: (),
+            },
+        }
+    }
+
+    #[test]
+    fn the_root_of_steep_positive_pressures_lies_beyond_the_probes() {
+        // A 198-atom Pedone Li2Si2O5 melt at 3000 K packed too densely (amorph run, seed 2): every
+        // probe has P > 0, so whatever the method the zero-pressure volume lies beyond the largest.
+        let data = [
+            (1762.4, 27.51, 0.23),
+            (2203.0, 7.92, 0.24),
+            (2643.6, 2.09, 0.14),
+            (2863.9, 1.32, 0.20),
+        ];
+        let records: Vec<ProbeRecord<()>> = data.iter().map(|&(v, p, e)| record(v, p, e)).collect();
+        let refs: Vec<&ProbeRecord<()>> = records.iter().collect();
+        for model in [
+            PressureModel::BirchMurnaghan,
+            PressureModel::Vinet,
+            PressureModel::Murnaghan,
+        ] {
+            let settings = SearchSettings {
+                model,
+                ..SearchSettings::default()
+            };
+            let fit = bracket_fit(&settings, &refs).unwrap();
+            assert!(fit.v0_A3 > 2863.9, "{model:?}: {fit:?}");
+            assert!(fit.b0_GPa > 0.5 && fit.b0_GPa < 20.0, "{model:?}: {fit:?}");
+        }
+    }
 }

@@ -159,23 +159,57 @@ fn probes_follow_mpmorph_initial_then_eos_then_rescales() {
 
 #[test]
 fn rescale_uses_v2_equals_v1_exp_beta_p() {
-    // A Vinet-like liquid fitted with Murnaghan lands off V0; the next probe is the β rescale.
-    let mut liquid = Liquid::new(3, 0.0);
+    // A Vinet-like liquid fitted with Murnaghan lands off V0; the next probe is the β rescale, with
+    // MPMorph's constant β when asked, by default with β = 1/B0 of the last fit.
+    for beta in [Some(amorph_eos::MPMORPH_BETA_PER_BAR), None] {
+        let mut liquid = Liquid::new(3, 0.0);
+        let settings = SearchSettings {
+            model: PressureModel::Murnaghan,
+            pressure_tolerance_GPa: 0.001,
+            beta_per_bar: beta,
+            ..SearchSettings::default()
+        };
+        let mut search = VolumeSearch::new(settings, 0usize, 1400.0).unwrap();
+        let _ = search.run(&mut liquid);
+        let r = &search.history().records;
+        let i = r
+            .iter()
+            .position(|x| x.request.kind == ProbeKind::Rescale)
+            .expect("a rescale");
+        let prev = &r[i - 1];
+        let beta_per_gpa = match beta {
+            Some(b) => b * 1e4,
+            None => 1.0 / r[..i].iter().rev().find_map(|x| x.fit.as_ref()).unwrap().b0_GPa,
+        };
+        let want = prev.request.volume_A3 * (beta_per_gpa * prev.outcome.pressure_GPa).exp();
+        assert!((r[i].request.volume_A3 - want).abs() < 1e-9 * want, "{beta:?}");
+    }
+}
+
+#[test]
+fn steep_all_positive_pressures_are_followed_outward_not_into_the_range() {
+    // Convex P(V) whose root lies well beyond the initial probes (a packed cell far too dense): the
+    // search must probe outward until it brackets the root and then converge in a few rescales.
+    let mut liquid = Liquid::new(5, 0.05);
     let settings = SearchSettings {
-        model: PressureModel::Murnaghan,
-        pressure_tolerance_GPa: 0.001,
+        max_edge_probes: 8,
         ..SearchSettings::default()
     };
-    let mut search = VolumeSearch::new(settings, 0usize, 1400.0).unwrap();
-    let _ = search.run(&mut liquid);
-    let r = &search.history().records;
-    let i = r
+    let start = 0.62 * liquid.v0;
+    let mut search = VolumeSearch::new(settings, 0usize, start).unwrap();
+    let accepted = search.run(&mut liquid).unwrap();
+    assert!(
+        (accepted.volume_A3 / liquid.v0 - 1.0).abs() < 0.05,
+        "{}",
+        search.history().table()
+    );
+    let rescales = search
+        .history()
+        .records
         .iter()
-        .position(|x| x.request.kind == ProbeKind::Rescale)
-        .expect("a rescale");
-    let prev = &r[i - 1];
-    let want = prev.request.volume_A3 * (5e-7 * 1e4 * prev.outcome.pressure_GPa).exp();
-    assert!((r[i].request.volume_A3 - want).abs() < 1e-9 * want);
+        .filter(|r| r.request.kind == ProbeKind::Rescale)
+        .count();
+    assert!(rescales <= 4, "{}", search.history().table());
 }
 
 #[test]

@@ -1,11 +1,15 @@
 //! The LAMMPS `in.melt` benchmark in amorph: 32 000 Lennard-Jones atoms (fcc at reduced density
 //! 0.8442, T* = 3.0, cutoff 2.5σ, skin 0.3σ, NVE, dt = 0.005τ), in argon units (σ = 3.405 Å,
 //! ε = 0.0103 eV, m = 39.948 amu). `validation/bench_md.py` runs LAMMPS on the same problem.
+//!
+//! Two neighbour-list rules: `checked` rebuilds when an atom has moved half the skin (LAMMPS's
+//! default `neigh_modify every 1 delay 0 check yes`, and amorph's), `every20` rebuilds every 20 steps
+//! unchecked, as `in.melt` is written (`neigh_modify every 20 delay 0 check no`).
 
 use std::hint::black_box;
 
 use amorph_md::{PairInteractions, PairTerm, Simulation, System, Thermostat, Truncation};
-use amorph_structure::{Element, Lattice, Structure};
+use amorph_structure::{Element, Lattice, RebuildPolicy, Structure};
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::Vector3;
 
@@ -13,7 +17,7 @@ const SIGMA: f64 = 3.405;
 const EPSILON: f64 = 0.0103;
 const CELLS: usize = 20;
 
-fn melt(threads: usize) -> Simulation {
+fn melt(threads: usize, policy: RebuildPolicy) -> Simulation {
     let ar = Element::from_symbol("Ar").unwrap();
     let a = SIGMA * (4.0f64 / 0.8442).cbrt();
     let lattice = Lattice::cubic(a * CELLS as f64).unwrap();
@@ -31,6 +35,8 @@ fn melt(threads: usize) -> Simulation {
     let mut lj = PairInteractions::new(2.5 * SIGMA)
         .unwrap()
         .with_skin(0.3 * SIGMA)
+        .unwrap()
+        .with_rebuild_policy(policy)
         .unwrap();
     lj.set_pair(
         ar,
@@ -59,16 +65,29 @@ fn melt(threads: usize) -> Simulation {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("lj_melt_32000");
     g.sample_size(10);
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let mut sim = melt(threads);
-        pool.install(|| sim.run(20).unwrap());
-        g.bench_function(format!("10_steps_{threads}_threads"), |b| {
-            b.iter(|| pool.install(|| sim.run(black_box(10)).unwrap()))
-        });
+    let rules = [
+        ("checked", RebuildPolicy::default()),
+        (
+            "every20",
+            RebuildPolicy {
+                every: 20,
+                check: false,
+            },
+        ),
+    ];
+    for (rule, policy) in rules {
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut sim = melt(threads, policy);
+            pool.install(|| sim.run(20).unwrap());
+            // 20 steps per iteration: every iteration holds the same number of unchecked rebuilds.
+            g.bench_function(format!("20_steps_{threads}_threads_{rule}"), |b| {
+                b.iter(|| pool.install(|| sim.run(black_box(20)).unwrap()))
+            });
+        }
     }
     g.finish();
 }

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use amorph_structure::{Element, VerletList};
+use amorph_structure::{Element, RebuildPolicy, VerletList};
 use nalgebra::{Matrix3, Vector3};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -360,6 +360,7 @@ pub struct PairInteractions {
     entries: Vec<Option<PairEntry>>,
     cutoff: f64,
     skin: f64,
+    rebuild: RebuildPolicy,
     verlet: Option<VerletList>,
     /// Per slot of the Verlet list: element index (n for elements without interactions).
     types: Vec<u16>,
@@ -384,6 +385,7 @@ impl PairInteractions {
             entries: vec![None],
             cutoff,
             skin: 1.0,
+            rebuild: RebuildPolicy::default(),
             verlet: None,
             types: Vec::new(),
             slot_positions: Vec::new(),
@@ -399,6 +401,19 @@ impl PairInteractions {
             return Err(Error::InvalidParameter(format!("skin must be ≥ 0, got {skin}")));
         }
         self.skin = skin;
+        self.verlet = None;
+        Ok(self)
+    }
+
+    /// When the Verlet list is rebuilt (default: whenever an atom has moved half the skin, checked at
+    /// every step). LAMMPS's `neigh_modify every 20 delay 0 check no` is
+    /// `RebuildPolicy { every: 20, check: false }`; unchecked rebuilds miss pairs if atoms move more
+    /// than half the skin in between.
+    pub fn with_rebuild_policy(mut self, policy: RebuildPolicy) -> Result<Self> {
+        if policy.every == 0 {
+            return Err(Error::InvalidParameter("rebuild every 0 steps".into()));
+        }
+        self.rebuild = policy;
         self.verlet = None;
         Ok(self)
     }
@@ -582,7 +597,9 @@ impl Calculator for PairInteractions {
         let stride = n + 1;
         let verlet = match &mut self.verlet {
             Some(v) => v,
-            None => self.verlet.insert(VerletList::new(self.cutoff, self.skin)?),
+            None => self
+                .verlet
+                .insert(VerletList::new(self.cutoff, self.skin)?.with_policy(self.rebuild)?),
         };
         let rebuilt = verlet.update(config.lattice, config.positions)?;
         let order = verlet.atom_of_slot();

@@ -42,7 +42,7 @@ pub use composition::Composition;
 pub use element::Element;
 pub use error::{Error, Result};
 pub use lattice::Lattice;
-pub use neighbors::{Neighbor, NeighborList, PairSet, VerletList};
+pub use neighbors::{Neighbor, NeighborList, PairSet, RebuildPolicy, VerletList};
 pub use rdf::{Rdf, coordination_number};
 pub use structure::{SiteProperty, Structure};
 pub use trajectory::{Cells, Trajectory};

@@ -444,6 +444,9 @@ impl NeighborList {
 pub struct VerletList {
     cutoff: f64,
     skin: f64,
+    policy: RebuildPolicy,
+    /// Updates since the last build.
+    updates: u32,
     /// Atom index of each slot.
     atom_of_slot: Vec<u32>,
     /// Cartesian translation that maps an atom's position onto its slot coordinate (wrapping at the
@@ -459,6 +462,30 @@ pub struct VerletList {
     builds: usize,
     /// Buffers reused from build to build (fresh allocations of this size cost page faults).
     scratch: Scratch,
+}
+
+/// When a [`VerletList`] is rebuilt, as LAMMPS's `neigh_modify every N delay 0 check yes|no`.
+///
+/// The default (every update, checked) is always exact: the list is rebuilt as soon as an atom has
+/// moved more than half the skin since the last build. `check: false` rebuilds every `every`
+/// updates whatever happened — what LAMMPS's `in.melt` benchmark does — which is faster but misses
+/// pairs if an atom moves more than half the skin in between; use it only where that is known not
+/// to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildPolicy {
+    /// Consider rebuilding only at every `every`-th update (≥ 1).
+    pub every: u32,
+    /// Rebuild only when an atom has moved more than half the skin (otherwise: always).
+    pub check: bool,
+}
+
+impl Default for RebuildPolicy {
+    fn default() -> Self {
+        RebuildPolicy {
+            every: 1,
+            check: true,
+        }
+    }
 }
 
 /// Reusable buffers of a [`VerletList`] build.
@@ -492,6 +519,8 @@ impl VerletList {
         Ok(VerletList {
             cutoff,
             skin,
+            policy: RebuildPolicy::default(),
+            updates: 0,
             atom_of_slot: Vec::new(),
             wrap: Vec::new(),
             row_start: vec![0],
@@ -503,6 +532,15 @@ impl VerletList {
             builds: 0,
             scratch: Scratch::default(),
         })
+    }
+
+    /// The list with another rebuild policy (`every` ≥ 1).
+    pub fn with_policy(mut self, policy: RebuildPolicy) -> Result<Self> {
+        if policy.every == 0 {
+            return Err(Error::InvalidArgument("rebuild every 0 updates".into()));
+        }
+        self.policy = policy;
+        Ok(self)
     }
 
     /// Interaction cutoff, Å.
@@ -527,9 +565,11 @@ impl VerletList {
 
     /// Rebuild if needed for these positions; returns whether it rebuilt.
     pub fn update(&mut self, lattice: &Lattice, positions: &[Vector3<f64>]) -> Result<bool> {
+        self.updates = self.updates.saturating_add(1);
         if !self.needs_rebuild(lattice, positions) {
             return Ok(false);
         }
+        self.updates = 0;
         if positions.len() >= u32::MAX as usize {
             return Err(Error::InvalidArgument("more than 2³² − 1 atoms".into()));
         }
@@ -657,6 +697,12 @@ impl VerletList {
     fn needs_rebuild(&self, lattice: &Lattice, positions: &[Vector3<f64>]) -> bool {
         match &self.lattice {
             Some(l) if l == lattice && positions.len() == self.reference.len() => {
+                if self.updates % self.policy.every != 0 {
+                    return false;
+                }
+                if !self.policy.check {
+                    return true;
+                }
                 let limit2 = 0.25 * self.skin * self.skin;
                 positions
                     .iter()
@@ -836,5 +882,44 @@ mod tests {
         assert!(!v.update(&l, &moved).unwrap());
         let far = vec![Vector3::new(1.6, 1.0, 1.0), pos[1]];
         assert!(v.update(&l, &far).unwrap());
+    }
+
+    #[test]
+    fn rebuild_policies_follow_lammps_every_and_check() {
+        let l = Lattice::cubic(10.0).unwrap();
+        let pos = vec![Vector3::new(1.0, 1.0, 1.0), Vector3::new(3.0, 1.0, 1.0)];
+        let far = vec![Vector3::new(1.6, 1.0, 1.0), pos[1]];
+        // every 3, unchecked: rebuilt at the 3rd, 6th, … update after a build, moved or not.
+        let mut v = VerletList::new(2.5, 1.0)
+            .unwrap()
+            .with_policy(RebuildPolicy {
+                every: 3,
+                check: false,
+            })
+            .unwrap();
+        let rebuilt: Vec<bool> = (0..7).map(|_| v.update(&l, &pos).unwrap()).collect();
+        assert_eq!(rebuilt, [true, false, false, true, false, false, true]);
+        // every 2, checked: a large move is noticed only at the next multiple of 2.
+        let mut v = VerletList::new(2.5, 1.0)
+            .unwrap()
+            .with_policy(RebuildPolicy {
+                every: 2,
+                check: true,
+            })
+            .unwrap();
+        assert!(v.update(&l, &pos).unwrap());
+        assert!(!v.update(&l, &far).unwrap());
+        assert!(v.update(&l, &far).unwrap());
+        assert!(!v.update(&l, &far).unwrap());
+        assert!(!v.update(&l, &far).unwrap(), "nothing moved since the build");
+        assert!(
+            VerletList::new(2.5, 1.0)
+                .unwrap()
+                .with_policy(RebuildPolicy {
+                    every: 0,
+                    check: true
+                })
+                .is_err()
+        );
     }
 }
