@@ -46,6 +46,10 @@ pub struct PipelineConfig {
     pub seed: u64,
     /// Force field: a built-in name (`pedone`, `bks`, `teter`) or a TOML file; Coulomb by DSF.
     pub force_field: String,
+    /// An external force engine in place of the force field, e.g. `ipi:unix:NAME` (i-PI socket
+    /// protocol): recorded here, bound by the caller and passed to [`run_with_engine`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calculator: Option<String>,
     /// Melt temperature, K. The paper melts at 5000 K with DFT; with the classical Pedone potential the
     /// Li2Si2O5 liquid has no zero-pressure volume there (docs/validation.md), so 3000 K.
     pub melt_T_K: f64,
@@ -68,6 +72,7 @@ impl Default for PipelineConfig {
             density_g_cm3: None,
             seed: 1,
             force_field: "pedone".into(),
+            calculator: None,
             melt_T_K: 3000.0,
             temperatures_K: vec![1000.0, 1500.0, 2000.0, 2500.0],
             warmup_steps: 2000,
@@ -324,7 +329,27 @@ pub fn run_with_progress(
     out: &Path,
     progress: &mut dyn Progress,
 ) -> Result<Record, PipelineError> {
+    run_with_engine(composition, config, out, progress, None)
+}
+
+/// [`run_with_progress`] with the forces of an external engine: `engine` makes the calculator of
+/// every MD run (e.g. clones of one [`amorph_md::SharedIpiCalculator`], so that one i-PI client
+/// serves every stage). `config.calculator` must name it (it goes into the settings and the
+/// record); the force field is then not used.
+pub fn run_with_engine(
+    composition: &Composition,
+    config: &PipelineConfig,
+    out: &Path,
+    progress: &mut dyn Progress,
+    engine: Option<SharedFactory>,
+) -> Result<Record, PipelineError> {
     check_settings(config)?;
+    if config.calculator.is_some() != engine.is_some() {
+        return Err(PipelineError::Settings(match &config.calculator {
+            Some(c) => format!("calculator {c} named in the settings but no engine given"),
+            None => "an engine given but no calculator named in the settings".into(),
+        }));
+    }
     std::fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
     let settings_path = out.join("settings.json");
     let settings_text = serde_json::to_string_pretty(config).map_err(|e| io_err(&settings_path, e))?;
@@ -347,7 +372,7 @@ pub fn run_with_progress(
         temperatures: Vec::new(),
         timings: BTreeMap::new(),
     };
-    let result = stages(composition, config, out, progress, &mut reached);
+    let result = stages(composition, config, out, progress, &mut reached, engine);
     if let Err(e) = &result {
         let failure = Failure {
             stage: reached.stage.clone(),
@@ -406,16 +431,31 @@ fn stages(
     out: &Path,
     progress: &mut dyn Progress,
     reached: &mut Reached,
+    engine: Option<SharedFactory>,
 ) -> Result<Record, PipelineError> {
     let mobile = Element::from_symbol(&config.mobile)?;
 
-    // The force field, checked against the composition before anything runs.
-    let ff = ForceField::by_name_or_file(&config.force_field)?;
-    reached.force_field = [("name", ff.name.clone()), ("reference", ff.reference.clone())]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    ff.check_covers(&composition.elements().collect::<Vec<_>>())?;
+    // The force field, checked against the composition before anything runs (unless an external
+    // engine gives the forces).
+    let ff = match &config.calculator {
+        Some(spec) => {
+            reached.force_field = [
+                ("name".to_string(), spec.clone()),
+                ("reference".to_string(), "external engine (i-PI socket protocol)".to_string()),
+            ]
+            .into();
+            None
+        }
+        None => {
+            let ff = ForceField::by_name_or_file(&config.force_field)?;
+            reached.force_field = [("name", ff.name.clone()), ("reference", ff.reference.clone())]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            ff.check_covers(&composition.elements().collect::<Vec<_>>())?;
+            Some(ff)
+        }
+    };
 
     // Pack.
     reached.stage = "pack".into();
@@ -446,13 +486,20 @@ fn stages(
         .insert("pack".to_string(), clock.elapsed().as_secs_f64());
 
     reached.stage = "force field".into();
-    let elements = packed.elements();
-    ff.calculator(&elements, &CalculatorOptions::default())?;
-    let factory: SharedFactory = {
-        let (ff, elements) = (ff.clone(), elements.clone());
-        Arc::new(
-            move |_: &System| Ok(Box::new(ff.calculator(&elements, &CalculatorOptions::default())?) as _),
-        )
+    let factory: SharedFactory = match (engine, ff) {
+        (Some(engine), _) => engine,
+        (None, Some(ff)) => {
+            let elements = packed.elements();
+            ff.calculator(&elements, &CalculatorOptions::default())?;
+            Arc::new(move |_: &System| {
+                Ok(Box::new(ff.calculator(&elements, &CalculatorOptions::default())?) as _)
+            })
+        }
+        (None, None) => {
+            return Err(PipelineError::Settings(
+                "an external calculator is named but no engine was given".into(),
+            ));
+        }
     };
     let stage_err = |stage: &str| {
         let stage = stage.to_string();

@@ -3,8 +3,12 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
+use amorph::md::{Calculator, SharedIpiCalculator};
+use amorph::melt::SharedFactory;
 use amorph::pipeline::{
-    PipelineConfig, PipelineError, Progress, Record, RecordFile, read_record, run_with_progress,
+    PipelineConfig, PipelineError, Progress, Record, RecordFile, read_record, run_with_engine,
 };
 use amorph::structure::Composition;
 use anyhow::{Context, Result};
@@ -38,6 +42,8 @@ pub struct RunArgs {
     /// Discard what the output directory holds and start afresh.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub engine: crate::md::EngineArgs,
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -68,8 +74,19 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if args.force && out.exists() {
         std::fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
     }
+    // An external engine serves every stage through one socket (clones of one handle).
+    let engine: Option<SharedFactory> = match args.engine.ipi()? {
+        Some(ipi) => {
+            config.calculator = args.engine.calculator.clone();
+            let shared = SharedIpiCalculator::new(ipi);
+            Some(Arc::new(move |_: &amorph::md::System| {
+                Ok(Box::new(shared.clone()) as Box<dyn Calculator>)
+            }))
+        }
+        None => None,
+    };
     let mut bars = Bars::new(std::io::stderr().is_terminal());
-    let record = match run_with_progress(&composition, &config, &out, &mut bars) {
+    let record = match run_with_engine(&composition, &config, &out, &mut bars, engine) {
         Ok(record) => record,
         Err(e) => {
             drop(bars);

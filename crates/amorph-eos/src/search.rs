@@ -101,6 +101,8 @@ pub const MPMORPH_BETA_PER_BAR: f64 = 5e-7;
 /// Range of the fitted bulk modulus used for the default rescale, GPa.
 const MIN_RESCALE_B_GPA: f64 = 1.0;
 const MAX_RESCALE_B_GPA: f64 = 500.0;
+/// Largest |ln(V₂/V₁)| of a default rescale: 5 %.
+const MAX_RESCALE_LOG_STEP: f64 = 0.05;
 
 /// Settings of the search (MPMorph's defaults, except the rescale's β: see
 /// [`beta_per_bar`](Self::beta_per_bar)).
@@ -123,7 +125,8 @@ pub struct SearchSettings {
     /// (MPMorph's `ionic` criterion).
     pub energy_tolerance: f64,
     /// β of the rescale V₂ = V₁·exp(β·P), per bar. Default `None`: β = 1/B0 of the last P(V) fit
-    /// (B0 clamped to 1–500 GPa), a Newton step on the fitted equation of state. MPMorph's constant
+    /// (B0 clamped to 1–500 GPa), a Newton step on the fitted equation of state, damped to at most
+    /// 5 % in volume per rescale. MPMorph's constant
     /// 5e-7 bar⁻¹ ([`MPMORPH_BETA_PER_BAR`]) is 1/B for B = 200 GPa, a DFT solid; for a classical
     /// liquid at 3000 K (B ≈ 3–10 GPa) it moves the volume by 0.5 % per GPa, too little to converge in
     /// a few rescales.
@@ -659,10 +662,13 @@ fn decide<C>(settings: &SearchSettings, v_init: f64, records: &[ProbeRecord<C>])
                 1.0 / f.b0_GPa.clamp(MIN_RESCALE_B_GPA, MAX_RESCALE_B_GPA)
             }),
     };
-    Ok(Step::Probe(
-        request(ProbeKind::Rescale, v * (beta_per_gpa * o.pressure_GPa).exp()),
-        None,
-    ))
+    let mut step = beta_per_gpa * o.pressure_GPa;
+    if settings.beta_per_bar.is_none() {
+        // A soft liquid (B of a few GPa) with pressure noise of ~0.1 GPa would make full Newton
+        // steps overshoot by tens of per cent; damp them.
+        step = step.clamp(-MAX_RESCALE_LOG_STEP, MAX_RESCALE_LOG_STEP);
+    }
+    Ok(Step::Probe(request(ProbeKind::Rescale, v * step.exp()), None))
 }
 
 #[cfg(test)]
