@@ -219,3 +219,130 @@ fn bad_calculator_specs_are_rejected() {
         assert!(err.contains("ipi:unix:NAME"), "{err}");
     }
 }
+
+/// An i-PI client computing Pedone (DSF) forces natively for a cubic cell, the species read from the
+/// run's `packed.vasp` at the first configuration (the protocol sends positions only). Returns the
+/// number of evaluations served.
+fn pedone_client(path: PathBuf, run_dir: PathBuf) -> JoinHandle<usize> {
+    use amorph::md::forcefield::CalculatorOptions;
+    use amorph::md::{Configuration, ForceField, evaluate};
+    use nalgebra::Vector3;
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut s = loop {
+            match UnixStream::connect(&path) {
+                Ok(s) => break s,
+                Err(_) if start.elapsed() < Duration::from_secs(60) => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("cannot connect to {}: {e}", path.display()),
+            }
+        };
+        let read = |s: &mut UnixStream, n: usize| -> Option<Vec<u8>> {
+            let mut b = vec![0; n];
+            s.read_exact(&mut b).ok().map(|_| b)
+        };
+        let doubles = |b: Vec<u8>| -> Vec<f64> {
+            b.chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect()
+        };
+        let mut engine = None;
+        let mut pending: Option<Vec<u8>> = None;
+        let mut n_eval = 0;
+        loop {
+            let Some(h) = read(&mut s, 12) else {
+                return n_eval;
+            };
+            match String::from_utf8_lossy(&h).trim_end() {
+                "STATUS" => {
+                    let r = if pending.is_some() { "HAVEDATA" } else { "READY" };
+                    s.write_all(format!("{r:<12}").as_bytes()).unwrap();
+                }
+                "POSDATA" => {
+                    let cell = doubles(read(&mut s, 72).unwrap());
+                    read(&mut s, 72).unwrap();
+                    let n = i32::from_le_bytes(read(&mut s, 4).unwrap().try_into().unwrap()) as usize;
+                    let x: Vec<Vector3<f64>> = doubles(read(&mut s, 24 * n).unwrap())
+                        .chunks_exact(3)
+                        .map(|c| Vector3::new(c[0], c[1], c[2]) * BOHR)
+                        .collect();
+                    let (species, calc) = engine.get_or_insert_with(|| {
+                        let packed =
+                            amorph::structure::io::read_structure(run_dir.join("packed.vasp")).unwrap();
+                        let ff = ForceField::by_name_or_file("pedone").unwrap();
+                        let calc = ff
+                            .calculator(&packed.elements(), &CalculatorOptions::default())
+                            .unwrap();
+                        (packed.species().to_vec(), calc)
+                    });
+                    let lattice = amorph::structure::Lattice::cubic(cell[0] * BOHR).unwrap();
+                    let config = Configuration {
+                        lattice: &lattice,
+                        species,
+                        positions: &x,
+                    };
+                    let e = evaluate(calc, &config).unwrap();
+                    let mut out = format!("{:<12}", "FORCEREADY").into_bytes();
+                    out.extend_from_slice(&(e.energy / HARTREE).to_le_bytes());
+                    out.extend_from_slice(&(n as i32).to_le_bytes());
+                    for f in &e.forces {
+                        for d in 0..3 {
+                            out.extend_from_slice(&(f[d] * BOHR / HARTREE).to_le_bytes());
+                        }
+                    }
+                    for i in 0..3 {
+                        for j in 0..3 {
+                            out.extend_from_slice(&(e.virial[(i, j)] / HARTREE).to_le_bytes());
+                        }
+                    }
+                    out.extend_from_slice(&0i32.to_le_bytes());
+                    pending = Some(out);
+                    n_eval += 1;
+                }
+                "GETFORCE" => s.write_all(&pending.take().unwrap()).unwrap(),
+                "EXIT" => return n_eval,
+                other => panic!("unexpected header {other:?}"),
+            }
+        }
+    })
+}
+
+#[test]
+fn a_whole_pipeline_run_uses_one_client_for_every_stage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tiny = tmp.path().join("tiny.toml");
+    std::fs::write(
+        &tiny,
+        "natoms = 45\ntemperatures_K = [1500.0, 2500.0]\nwarmup_steps = 300\n[stage]\nprobe_steps = 300\n\
+         production_steps = 1500\nchunk_steps = 500\npressure_tolerance_GPa = 2.0\n",
+    )
+    .unwrap();
+    let run = tmp.path().join("run");
+    let (spec, path) = socket("run");
+    let client = pedone_client(path, run.clone());
+    let args = [
+        "run",
+        "Li2Si2O5",
+        "--config",
+        tiny.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--calculator",
+        &spec,
+        "--ipi-wait",
+        "60",
+    ];
+    let out = amorph(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let served = client.join().unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("record.json")).unwrap()).unwrap();
+    assert_eq!(record["force_field"]["name"], spec.as_str());
+    assert_eq!(record["settings"]["calculator"], spec.as_str());
+    // Warm-up, every probe and both productions ran on the client: thousands of evaluations.
+    assert!(served > 3 * 1500, "only {served} evaluations");
+    for t in record["temperatures"].as_array().unwrap() {
+        assert!(t["D_cm2_s"].as_f64().unwrap() > 0.0, "{t}");
+    }
+}
