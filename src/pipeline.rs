@@ -441,7 +441,10 @@ fn stages(
         Some(spec) => {
             reached.force_field = [
                 ("name".to_string(), spec.clone()),
-                ("reference".to_string(), "external engine (i-PI socket protocol)".to_string()),
+                (
+                    "reference".to_string(),
+                    "external engine (i-PI socket protocol)".to_string(),
+                ),
             ]
             .into();
             None

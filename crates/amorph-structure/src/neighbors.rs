@@ -697,7 +697,7 @@ impl VerletList {
     fn needs_rebuild(&self, lattice: &Lattice, positions: &[Vector3<f64>]) -> bool {
         match &self.lattice {
             Some(l) if l == lattice && positions.len() == self.reference.len() => {
-                if self.updates % self.policy.every != 0 {
+                if !self.updates.is_multiple_of(self.policy.every) {
                     return false;
                 }
                 if !self.policy.check {
