@@ -586,7 +586,6 @@ fn decide<C>(settings: &SearchSettings, v_init: f64, records: &[ProbeRecord<C>])
         .all(|r| matches!(r.request.kind, ProbeKind::Initial | ProbeKind::Edge));
     if bracketing {
         let all: Vec<&ProbeRecord<C>> = records.iter().collect();
-        let fit = bracket_fit(settings, &all)?;
         let vmin = records
             .iter()
             .map(|r| r.request.volume_A3)
@@ -595,15 +594,45 @@ fn decide<C>(settings: &SearchSettings, v_init: f64, records: &[ProbeRecord<C>])
             .iter()
             .map(|r| r.request.volume_A3)
             .fold(f64::NEG_INFINITY, f64::max);
-        if fit.v0_A3 >= vmin && fit.v0_A3 <= vmax {
+        // Pressures of one sign everywhere say which way the root lies even when noise (or a
+        // cavitated, flat P(V) at low density) leaves no usable slope: follow them outward.
+        let all_positive = records.iter().all(|r| r.outcome.pressure_GPa > 0.0);
+        let all_negative = records.iter().all(|r| r.outcome.pressure_GPa < 0.0);
+        let fit = match bracket_fit(settings, &all) {
+            Ok(fit) => Some(fit),
+            Err(EosError::NonMonotonicPressure { .. }) if all_positive || all_negative => None,
+            Err(e @ EosError::NonMonotonicPressure { .. }) => {
+                // A liquid that cavitates has P rising again with V beyond its spinodal: fit only
+                // the compressed side, up to the first negative pressure after a positive one.
+                let mut sorted = all.clone();
+                sorted.sort_by(|a, b| a.request.volume_A3.total_cmp(&b.request.volume_A3));
+                let first_negative = sorted.iter().position(|r| r.outcome.pressure_GPa < 0.0);
+                match first_negative.filter(|&i| i > 0) {
+                    Some(i) => match bracket_fit(settings, &sorted[..=i]) {
+                        Ok(fit) => Some(fit),
+                        Err(_) => return Err(e),
+                    },
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(fit) = fit.as_ref().filter(|f| f.v0_A3 >= vmin && f.v0_A3 <= vmax) {
             let v0 = fit.v0_A3;
-            return Ok(Step::Probe(request(ProbeKind::Eos, v0), Some(fit)));
+            return Ok(Step::Probe(request(ProbeKind::Eos, v0), Some(fit.clone())));
         }
         let edges = records
             .iter()
             .filter(|r| r.request.kind == ProbeKind::Edge)
             .count();
-        let next = if fit.v0_A3 > vmax {
+        let outward = match &fit {
+            Some(fit) => fit.v0_A3 > vmax,
+            None => all_positive,
+        };
+        let estimate = fit
+            .as_ref()
+            .map_or(if outward { f64::INFINITY } else { 0.0 }, |f| f.v0_A3);
+        let next = if outward {
             vmax + settings.edge_step * v_init
         } else {
             vmin - settings.edge_step * v_init
@@ -613,10 +642,10 @@ fn decide<C>(settings: &SearchSettings, v_init: f64, records: &[ProbeRecord<C>])
                 min_A3: vmin,
                 max_A3: vmax,
                 edge_probes: edges,
-                estimate_A3: fit.v0_A3,
+                estimate_A3: estimate,
             });
         }
-        return Ok(Step::Probe(request(ProbeKind::Edge, next), Some(fit)));
+        return Ok(Step::Probe(request(ProbeKind::Edge, next), fit));
     }
     let (last_index, last) = (records.len() - 1, &records[records.len() - 1]);
     let o = &last.outcome;

@@ -371,3 +371,34 @@ fn invalid_settings_are_refused() {
         Err(EosError::Search(_))
     ));
 }
+
+/// A liquid that cavitates: above 1.25 V0 the pressure is flat at −0.6 GPa (plus noise), so the
+/// initial probes there show no slope.
+struct Cavitating(Liquid);
+
+impl VolumeProbe for Cavitating {
+    type Configuration = usize;
+    type Error = Crash;
+    fn probe(&mut self, start: &usize, r: &ProbeRequest) -> Result<ProbeOutcome<usize>, Crash> {
+        let mut o = self.0.probe(start, r)?;
+        let v0 = self.0.v0;
+        if r.volume_A3 > 1.25 * v0 {
+            o.pressure_GPa = -0.6 + 0.05 * self.0.gauss();
+        }
+        Ok(o)
+    }
+}
+
+#[test]
+fn flat_negative_pressures_lead_the_search_to_smaller_volumes() {
+    let mut liquid = Cavitating(Liquid::new(11, 0.05));
+    let v0 = liquid.0.v0;
+    let mut search = VolumeSearch::new(SearchSettings::default(), 0usize, 1.8 * v0).unwrap();
+    let accepted = search.run(&mut liquid).unwrap();
+    let table = search.history().table();
+    assert!((accepted.volume_A3 / v0 - 1.0).abs() < 0.05, "{table}");
+    assert!(
+        search.history().records[3].request.volume_A3 < 1.44 * v0,
+        "the first edge probe goes below the explored range:\n{table}"
+    );
+}
