@@ -224,3 +224,25 @@ fn train_fits_the_three_models_on_a_table() {
     let e = err(&amorph_in(d, &["train", "table.csv", "--target", "nope"]));
     assert!(e.contains("no target column nope"), "{e}");
 }
+
+#[test]
+fn a_run_does_not_depend_on_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    let record = |threads: &str| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_amorph"))
+            .current_dir(d)
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["run", "Li2SiO3", "--config", "tiny.toml", "--out", threads])
+            .output()
+            .unwrap();
+        ok(&out);
+        let mut r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(threads).join("record.json")).unwrap())
+                .unwrap();
+        r.as_object_mut().unwrap().remove("timings_s");
+        r
+    };
+    assert_eq!(record("1"), record("2"));
+}

@@ -374,7 +374,9 @@ impl ForceField {
         self.validate()?;
         self.check_covers(elements)?;
         let rc = cutoff.unwrap_or(self.cutoff);
-        let mut pi = PairInteractions::new(rc)?;
+        // Force-field runs (the pipeline, `amorph md`) must not depend on the thread count: MD is
+        // chaotic, so a last-bit difference in the pair sum becomes a different trajectory.
+        let mut pi = PairInteractions::new(rc)?.deterministic(true);
         for p in &self.pairs {
             if elements.contains(&p.a) && elements.contains(&p.b) {
                 pi.set_pair(
