@@ -480,7 +480,9 @@ fn stages(
                 .seed(config.seed),
         )?;
         io::write_structure(&packed_path, &s)?;
-        s
+        // Continue from the file, as a resumed run does: the text keeps fewer digits than memory,
+        // and MD turns that last-digit difference into another trajectory.
+        io::read_structure(&packed_path)?
     };
     io::write_structure(out.join("packed.extxyz"), &packed)?;
     reached.natoms = Some(packed.len());

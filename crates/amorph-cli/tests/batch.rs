@@ -246,3 +246,32 @@ fn a_run_does_not_depend_on_the_thread_count() {
     };
     assert_eq!(record("1"), record("2"));
 }
+
+#[test]
+fn a_run_resumed_from_its_packed_structure_gives_the_same_record() {
+    // What a kill during the warm-up leaves: packed.vasp and nothing after it.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    let run = || {
+        ok(&amorph_in(
+            d,
+            &["run", "Li2SiO3", "--config", "tiny.toml", "--out", "r"],
+        ));
+        let mut r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("r/record.json")).unwrap()).unwrap();
+        r.as_object_mut().unwrap().remove("timings_s");
+        r
+    };
+    let first = run();
+    for entry in std::fs::read_dir(d.join("r")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else if name != "packed.vasp" && name != "settings.json" {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    assert_eq!(run(), first);
+}
