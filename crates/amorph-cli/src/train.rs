@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use amorph::db::FeatureTable;
 use amorph::features::Feature;
 use amorph::ml::ndarray::{Array1, Array2};
 use amorph::ml::{KFold, ModelKind, ModelSpec, cross_val_predict, cross_validate, grid_search};
@@ -57,16 +58,11 @@ pub struct TrainArgs {
     sisso_subs_sis: usize,
 }
 
-/// Label, target and uncertainty columns of an exported table: never features.
-const NOT_FEATURES: [&str; 7] = [
-    "composition",
-    "seed",
-    "T_K",
-    "D_cm2_s",
-    "D_stderr_cm2_s",
-    "log10_D",
-    "formula",
-];
+/// Label, target and uncertainty columns of an exported table (and a `formula` label column, as in
+/// the paper's released table): never features.
+fn not_a_feature(name: &str) -> bool {
+    FeatureTable::NON_FEATURES.contains(&name) || name == "formula"
+}
 
 struct Table {
     columns: Vec<String>,
@@ -158,7 +154,7 @@ fn design(t: &Table, target: &str, drop: &[String]) -> Result<Design> {
     let mut cols = Vec::new();
     let mut dropped_columns = Vec::new();
     for (j, name) in t.columns.iter().enumerate() {
-        if j == target_col || NOT_FEATURES.contains(&name.as_str()) || drop.contains(name) {
+        if j == target_col || not_a_feature(name) || drop.contains(name) {
             continue;
         }
         // Undefined everywhere, or constant (e.g. T at one temperature): no information.
