@@ -4,6 +4,10 @@
    one that is not in i-PI's orientation (amorph rotates it for the client and the results back).
    `amorph energy --calculator ipi:unix:NAME --ipi-units ase --json` versus `atoms.get_potential_energy()`,
    `get_forces()` and the virial -V*stress.
+   Then NVE dynamics of the cubic cell (300 K, 2 fs, 200 steps) through the socket, where after the
+   first evaluations amorph sends POSDATA and GETFORCE together without STATUS polls: the total energy
+   must be conserved (forces belong to the positions sent) and the last logged potential energy must
+   equal EMT on the final frame.
 2. CHGNet (PyPI `chgnet`, pretrained weights; skipped unless importable): Li2S (antifluorite, 96 atoms) and
    LiCl (rock salt, 64 atoms), energies and forces through the socket versus CHGNet directly.
 3. A short melt of the 64-atom LiCl cell with CHGNet: `amorph md --calculator ... --temperature 3000
@@ -32,7 +36,7 @@ from ase import units
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.socketio import SocketClient
-from ase.io import write
+from ase.io import read, write
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,6 +74,39 @@ def through_socket(amorph, path, atoms, name):
     if server.returncode != 0:
         raise SystemExit(f"amorph energy failed: {err}")
     return json.loads(out)
+
+
+def emt_nve(amorph, path, atoms, name, tmp, steps=200):
+    """NVE through the socket with EMT as the client: energy conservation and final-frame consistency."""
+    client_atoms = atoms.copy()
+    client_atoms.calc = EMT()
+    server = subprocess.Popen(
+        [amorph, "md", str(path), "--calculator", f"ipi:unix:{name}", "--ipi-units", "ase", "--ipi-wait", "120",
+         "--ensemble", "nve", "--temperature", "300", "--timestep", "2", "--steps", str(steps), "--every", "10",
+         "--seed", "3", "--thermo", str(tmp / "nve.csv"), "-o", str(tmp / "nve_final.vasp")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sock = Path(f"/tmp/ipi_{name}")
+    t0 = time.time()
+    while not sock.exists() and server.poll() is None and time.time() - t0 < 60:
+        time.sleep(0.02)
+    t = client_thread(client_atoms, name)
+    _, err = server.communicate(timeout=1800)
+    t.join(timeout=60)
+    if server.returncode != 0:
+        raise SystemExit(f"amorph md failed: {err}")
+    lines = (tmp / "nve.csv").read_text().splitlines()
+    rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
+    total = np.array([float(r["total_eV"]) for r in rows])
+    final = read(tmp / "nve_final.vasp")
+    final.calc = EMT()
+    e_final = float(final.get_potential_energy())
+    e_logged = float(rows[-1]["potential_eV"])
+    return {
+        "steps": int(rows[-1]["step"]), "natoms": len(atoms),
+        "total_energy_max_drift_eV_per_atom": float(np.abs(total - total[0]).max() / len(atoms)),
+        "final_potential_logged_eV": e_logged, "final_potential_emt_eV": e_final,
+        "final_potential_rel_diff": abs(e_logged - e_final) / abs(e_final),
+    }
 
 
 def compare(got, atoms):
@@ -135,6 +172,12 @@ def main():
             summary[label] = row
             ok &= row["energy_rel_diff"] < 1e-12 and row["forces_max_abs_diff_eV_A"] < 1e-10
             ok &= row["virial_max_abs_diff_eV"] < 1e-10 * max(row["virial_scale_eV"], 1.0)
+        cubic = emt_cases()["emt_cu108_cubic"]
+        path = tmp / "emt_nve.vasp"
+        write(path, cubic, format="vasp", direct=True)
+        row = emt_nve(args.amorph, path, cubic, name, tmp)
+        summary["emt_cu108_nve"] = row
+        ok &= row["total_energy_max_drift_eV_per_atom"] < 1e-4 and row["final_potential_rel_diff"] < 1e-9
         try:
             from chgnet.model import CHGNet
             from chgnet.model.dynamics import CHGNetCalculator

@@ -27,6 +27,18 @@
 //! positive under compression) arrives column by column, as ASE's client sends it; an upper-triangular
 //! one (LAMMPS `fix ipi` sends only xx, yy, zz, xy, xz, yz) is completed by symmetry.
 //!
+//! # Round trips
+//!
+//! A new connection gets the full exchange: `STATUS` (→ `READY`, or `NEEDINIT` → `INIT`), `POSDATA`,
+//! `STATUS` (→ `HAVEDATA`), `GETFORCE` (→ `FORCEREADY`). The `STATUS` of the second evaluation shows
+//! the state the client returns to after answering `GETFORCE`; if it is `READY` (ASE's
+//! `SocketClient`, LAMMPS `fix ipi`, i-PI's drivers: loops that answer whichever message arrives),
+//! every later evaluation is `POSDATA` and `GETFORCE` in one write and `FORCEREADY` read back: one
+//! round trip instead of three, which is what limits the step rate with a fast client. A client that
+//! asks for `INIT` again is polled every time. A client that answers the pipelined pair with anything
+//! but `FORCEREADY` is an [`IpiError::UnexpectedHeader`]; later clients of the same server then get
+//! the full exchange.
+//!
 //! # Failures
 //!
 //! A client that closes the connection is waited for again (up to
@@ -386,6 +398,20 @@ struct Memo {
     virial: Matrix3<f64>,
 }
 
+/// How much polling the connected client still needs; see "Round trips" in the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// A new connection: the full exchange, with STATUS polls and INIT on request.
+    Fresh,
+    /// One evaluation answered; the next STATUS shows which state the client returns to after
+    /// GETFORCE.
+    Answered,
+    /// The client returns to READY after GETFORCE: POSDATA and GETFORCE go out together.
+    Pipelined,
+    /// The client asks for INIT again after GETFORCE (or pipelining is off): full exchange every time.
+    Polled,
+}
+
 /// A [`Calculator`] whose forces come from an external engine through the i-PI socket protocol (the
 /// server side); see the [module documentation](self).
 pub struct IpiCalculator {
@@ -394,6 +420,12 @@ pub struct IpiCalculator {
     /// The connection, read through a buffer (a reply arrives in few reads, not one per field).
     stream: Option<BufReader<Stream>>,
     options: IpiOptions,
+    /// What the connected client has shown of its protocol states.
+    flow: Flow,
+    /// False once a client answered POSDATA+GETFORCE with anything but FORCEREADY: later connections
+    /// get the full exchange.
+    pipelining: bool,
+    /// Message being built or read; reused so a step allocates nothing for the wire.
     buf: Vec<u8>,
     memo: Option<Memo>,
     evaluations: u64,
@@ -510,6 +542,8 @@ impl IpiCalculator {
             listener,
             stream: None,
             options,
+            flow: Flow::Fresh,
+            pipelining: true,
             buf: Vec::new(),
             memo: None,
             evaluations: 0,
@@ -577,6 +611,7 @@ impl IpiCalculator {
                     s.set_timeouts(self.options.step_timeout)
                         .map_err(|e| io_error("accepting a client", e, None))?;
                     self.stream = Some(BufReader::with_capacity(1 << 16, s));
+                    self.flow = Flow::Fresh;
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -688,34 +723,22 @@ impl IpiCalculator {
         })
     }
 
-    fn recv_f64s(&mut self, n: usize, phase: &'static str) -> Result<Vec<f64>, IpiError> {
-        self.recv(8 * n, phase)?;
-        Ok(self
-            .buf
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect())
+    /// Little-endian `f64` at byte `at` of the buffer.
+    fn f64_at(&self, at: usize) -> f64 {
+        let mut b = [0; 8];
+        b.copy_from_slice(&self.buf[at..at + 8]);
+        f64::from_le_bytes(b)
     }
 
-    fn recv_i32(&mut self, phase: &'static str) -> Result<i32, IpiError> {
-        self.recv(4, phase)?;
-        Ok(i32::from_le_bytes([
-            self.buf[0],
-            self.buf[1],
-            self.buf[2],
-            self.buf[3],
-        ]))
+    /// Little-endian `i32` at byte `at` of the buffer.
+    fn i32_at(&self, at: usize) -> i32 {
+        let mut b = [0; 4];
+        b.copy_from_slice(&self.buf[at..at + 4]);
+        i32::from_le_bytes(b)
     }
 
-    /// One full round: handshake, positions, forces.
-    fn exchange(
-        &mut self,
-        config: &Configuration,
-        rotation: Option<&Matrix3<f64>>,
-    ) -> Result<IpiReply, IpiError> {
-        let natoms = config.len();
-        let units = self.options.units;
-        // Handshake.
+    /// STATUS, and INIT if the client asks for it; returns the first answer (READY or NEEDINIT).
+    fn handshake(&mut self) -> Result<&'static str, IpiError> {
         self.send_header("STATUS", "asking for the client's status")?;
         let status = self.recv_header(
             &["READY", "NEEDINIT", "HAVEDATA"],
@@ -730,8 +753,9 @@ impl IpiCalculator {
                 self.buf.extend_from_slice(&0i32.to_le_bytes());
                 self.buf.extend_from_slice(&(init.len() as i32).to_le_bytes());
                 self.buf.extend_from_slice(init.as_bytes());
+                // The STATUS that checks the INIT goes in the same write.
+                self.buf.extend_from_slice(&header("STATUS"));
                 self.send("initialising the client")?;
-                self.send_header("STATUS", "asking for the client's status")?;
                 self.recv_header(
                     &["READY"],
                     "READY",
@@ -747,6 +771,30 @@ impl IpiCalculator {
             }
             _ => {}
         }
+        Ok(status)
+    }
+
+    /// One evaluation: positions out, forces back, with as many polls as the client needs.
+    fn exchange(
+        &mut self,
+        config: &Configuration,
+        rotation: Option<&Matrix3<f64>>,
+    ) -> Result<IpiReply, IpiError> {
+        let natoms = config.len();
+        let units = self.options.units;
+        if self.flow != Flow::Pipelined {
+            let status = self.handshake()?;
+            if self.flow == Flow::Answered {
+                // The answer to the first STATUS after a GETFORCE is the state the client returns to
+                // after every evaluation (the clients are loops over the same states).
+                self.flow = if status == "READY" && self.pipelining {
+                    Flow::Pipelined
+                } else {
+                    Flow::Polled
+                };
+            }
+        }
+        let direct = self.flow == Flow::Pipelined;
         // Positions: cell h (columns a, b, c) and h⁻¹ sent row by row, Bohr.
         let mut m = *config.lattice.matrix();
         if let Some(r) = rotation {
@@ -762,6 +810,7 @@ impl IpiCalculator {
         let h = m.transpose() / units.bohr_angstrom;
         let ih = inv_m.transpose() * units.bohr_angstrom;
         self.buf.clear();
+        self.buf.reserve(2 * HEADER_LEN + 148 + 24 * natoms);
         self.buf.extend_from_slice(&header("POSDATA"));
         for mat in [&h, &ih] {
             for i in 0..3 {
@@ -785,33 +834,66 @@ impl IpiCalculator {
                     .extend_from_slice(&(x / units.bohr_angstrom).to_le_bytes());
             }
         }
-        // The STATUS that asks for the forces goes in the same write: the client reads it once it
-        // has computed them.
-        self.buf.extend_from_slice(&header("STATUS"));
-        self.send("sending positions")?;
-        self.recv_header(
-            &["HAVEDATA"],
-            "HAVEDATA",
-            "waiting for the client to compute the forces",
-        )?;
-        self.send_header("GETFORCE", "asking for the forces")?;
-        self.recv_header(&["FORCEREADY"], "FORCEREADY", "waiting for the forces")?;
-        let energy = self.recv_f64s(1, "reading the energy")?[0] * units.hartree_ev;
-        let n = self.recv_i32("reading the atom count")?;
+        if direct {
+            // The client reads GETFORCE once it has computed the forces, and answers it at once:
+            // one write and one read per evaluation.
+            self.buf.extend_from_slice(&header("GETFORCE"));
+            self.send("sending positions")?;
+            match self.recv_header(&["FORCEREADY"], "FORCEREADY", "waiting for the forces") {
+                Ok(_) => {}
+                Err(IpiError::UnexpectedHeader { got, .. }) => {
+                    // This client does not take the pipelined exchange: later clients get polled.
+                    self.pipelining = false;
+                    return Err(IpiError::UnexpectedHeader {
+                        phase: "waiting for the forces after POSDATA and GETFORCE sent without \
+                                STATUS polls",
+                        expected: "FORCEREADY",
+                        got,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            // The STATUS that asks for the forces goes in the same write: the client reads it once
+            // it has computed them.
+            self.buf.extend_from_slice(&header("STATUS"));
+            self.send("sending positions")?;
+            self.recv_header(
+                &["HAVEDATA"],
+                "HAVEDATA",
+                "waiting for the client to compute the forces",
+            )?;
+            self.send_header("GETFORCE", "asking for the forces")?;
+            self.recv_header(&["FORCEREADY"], "FORCEREADY", "waiting for the forces")?;
+        }
+        // Energy and atom count, then forces, virial and the extra string's length: two reads out of
+        // the buffered stream, decoded in place.
+        self.recv(12, "reading the energy and atom count")?;
+        let energy = self.f64_at(0) * units.hartree_ev;
+        let n = self.i32_at(8);
         if i64::from(n) != natoms as i64 {
             return Err(IpiError::AtomCount {
                 expected: natoms,
                 got: i64::from(n),
             });
         }
-        let raw = self.recv_f64s(3 * natoms, "reading the forces")?;
+        let nf = 24 * natoms;
+        self.recv(nf + 72 + 4, "reading the forces and the virial")?;
         let fconv = units.hartree_ev / units.bohr_angstrom;
-        let mut forces: Vec<Vector3<f64>> = raw
-            .chunks_exact(3)
-            .map(|c| Vector3::new(c[0], c[1], c[2]) * fconv)
+        let mut forces: Vec<Vector3<f64>> = (0..natoms)
+            .map(|i| {
+                Vector3::new(
+                    self.f64_at(24 * i),
+                    self.f64_at(24 * i + 8),
+                    self.f64_at(24 * i + 16),
+                ) * fconv
+            })
             .collect();
-        let v = self.recv_f64s(9, "reading the virial")?;
-        let extra_len = self.recv_i32("reading the extra string's length")?;
+        let mut v = [0.0; 9];
+        for (k, x) in v.iter_mut().enumerate() {
+            *x = self.f64_at(nf + 8 * k);
+        }
+        let extra_len = self.i32_at(nf + 72);
         if !(0..=MAX_EXTRA).contains(&extra_len) {
             return Err(IpiError::BadLength(i64::from(extra_len)));
         }
@@ -846,6 +928,13 @@ impl IpiCalculator {
         if !virial.iter().all(|x| x.is_finite()) {
             return Err(IpiError::NonFinite("virial"));
         }
+        if self.flow == Flow::Fresh {
+            self.flow = if self.pipelining {
+                Flow::Answered
+            } else {
+                Flow::Polled
+            };
+        }
         Ok(IpiReply {
             energy,
             forces,
@@ -853,7 +942,6 @@ impl IpiCalculator {
             extra,
         })
     }
-
     fn memo_key(config: &Configuration) -> Vec<u64> {
         let mut key = Vec::with_capacity(9 + 3 * config.len());
         key.extend(config.lattice.matrix().iter().map(|x| x.to_bits()));

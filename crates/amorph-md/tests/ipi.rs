@@ -88,6 +88,12 @@ enum Fault {
     Virial([f64; 9]),
     /// Take this long before answering HAVEDATA.
     Slow(Duration),
+    /// Take this long before answering GETFORCE at this (1-based) evaluation.
+    SlowForcesAt(usize, Duration),
+    /// Answer GETFORCE at this evaluation with a header that is not FORCEREADY.
+    WrongReplyAt(usize),
+    /// Ask for INIT again after every GETFORCE (as some older clients do).
+    InitEveryStep,
 }
 
 #[derive(Debug, Default)]
@@ -100,6 +106,10 @@ struct ClientLog {
     lower_h: f64,
     /// Whether all positions arrived inside the cell.
     wrapped: bool,
+    /// STATUS messages received.
+    statuses: usize,
+    /// INIT messages received.
+    inits: usize,
 }
 
 fn read_exact(s: &mut impl Read, n: usize) -> Option<Vec<u8>> {
@@ -126,7 +136,7 @@ fn client(mut s: impl Read + Write, fault: Fault, units: IpiUnits) -> ClientLog 
     };
     let mut calc = lj();
     let mut result: Option<amorph_md::Evaluation> = None;
-    let mut initialised = fault != Fault::NeedInit;
+    let mut initialised = !matches!(fault, Fault::NeedInit | Fault::InitEveryStep);
     let (b, ha) = (units.bohr_angstrom, units.hartree_ev);
     loop {
         let Some(h) = read_exact(&mut s, 12) else {
@@ -134,6 +144,7 @@ fn client(mut s: impl Read + Write, fault: Fault, units: IpiUnits) -> ClientLog 
         };
         match String::from_utf8_lossy(&h).trim_end() {
             "STATUS" => {
+                log.statuses += 1;
                 let reply = if fault == Fault::Garbage {
                     b"\x00\x01garbage!!\xff\xfe".to_vec()
                 } else if !initialised {
@@ -157,6 +168,7 @@ fn client(mut s: impl Read + Write, fault: Fault, units: IpiUnits) -> ClientLog 
                 let n = i32::from_le_bytes(head[4..].try_into().unwrap());
                 let text = read_exact(&mut s, n as usize).unwrap();
                 log.init = Some(String::from_utf8(text).unwrap());
+                log.inits += 1;
                 initialised = true;
             }
             "POSDATA" => {
@@ -196,6 +208,18 @@ fn client(mut s: impl Read + Write, fault: Fault, units: IpiUnits) -> ClientLog 
             }
             "GETFORCE" => {
                 let e = result.take().unwrap();
+                if let Fault::SlowForcesAt(at, d) = fault
+                    && at == log.evaluations
+                {
+                    std::thread::sleep(d);
+                }
+                if fault == Fault::WrongReplyAt(log.evaluations) {
+                    let _ = s.write_all(&hdr("HAVEDATA"));
+                    return log;
+                }
+                if fault == Fault::InitEveryStep {
+                    initialised = false;
+                }
                 let n = e.forces.len();
                 let mut out = hdr("FORCEREADY");
                 out.extend_from_slice(&(e.energy / ha).to_le_bytes());
@@ -587,4 +611,139 @@ fn a_shared_server_serves_consecutive_simulations_with_one_client() {
     assert_eq!(shared.with(|c| c.evaluations()).unwrap(), 12);
     drop(shared);
     assert_eq!(client.join().unwrap().evaluations, 12);
+}
+
+/// The cubic crystal with atom 0 moved by `k` × 0.01 Å, so that each `k` is a new configuration.
+fn nudged(k: usize) -> Structure {
+    let mut s = cubic();
+    s.positions_mut()[0] += Vector3::new(0.01 * k as f64, 0.0, 0.0);
+    s
+}
+
+fn max_distance(a: &Simulation, b: &Simulation) -> f64 {
+    a.system()
+        .positions
+        .iter()
+        .zip(&b.system().positions)
+        .map(|(x, y)| (x - y).norm())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn after_the_first_evaluations_positions_and_getforce_go_out_together() {
+    let mut native = nvt(Box::new(lj()));
+    native.run(10).unwrap();
+    let (ipi, path) = unix_server("pipelined", quick());
+    let client = spawn_unix(path, Fault::None, IpiUnits::CODATA_2018);
+    let mut md = nvt(Box::new(ipi));
+    md.run(10).unwrap();
+    assert!(max_distance(&md, &native) < 1e-9);
+    drop(md);
+    let log = client.join().unwrap();
+    assert_eq!(log.evaluations, 11);
+    // The first evaluation polls twice (READY, HAVEDATA), the second once (READY again after
+    // GETFORCE, so the client may be pipelined), the other nine not at all.
+    assert_eq!(log.statuses, 3);
+}
+
+#[test]
+fn a_client_that_asks_for_init_after_every_evaluation_is_polled_every_time() {
+    let mut native = nvt(Box::new(lj()));
+    native.run(10).unwrap();
+    let (ipi, path) = unix_server("init_every", quick());
+    let client = spawn_unix(path, Fault::InitEveryStep, IpiUnits::CODATA_2018);
+    let mut md = nvt(Box::new(ipi));
+    md.run(10).unwrap();
+    assert!(max_distance(&md, &native) < 1e-9);
+    drop(md);
+    let log = client.join().unwrap();
+    assert_eq!(log.evaluations, 11);
+    assert_eq!(log.inits, 11);
+    // NEEDINIT, READY after INIT, HAVEDATA: three polls per evaluation.
+    assert_eq!(log.statuses, 33);
+}
+
+#[test]
+fn a_client_refusing_the_pipelined_exchange_is_a_typed_error_and_later_clients_are_polled() {
+    let options = IpiOptions {
+        connect_timeout: Duration::from_millis(500),
+        ..quick()
+    };
+    let (mut ipi, path) = unix_server("refuse", options);
+    let first = spawn_unix(path.clone(), Fault::WrongReplyAt(3), IpiUnits::CODATA_2018);
+    for k in 0..2 {
+        evaluate_structure(&mut ipi, &nudged(k)).unwrap();
+    }
+    let err = evaluate_structure(&mut ipi, &nudged(2)).unwrap_err();
+    assert!(err.to_string().contains("without STATUS polls"), "{err}");
+    let Some(IpiError::UnexpectedHeader { got, expected, .. }) = ipi.last_error() else {
+        panic!("{:?}", ipi.last_error())
+    };
+    assert_eq!((got.as_str(), *expected), ("'HAVEDATA'", "FORCEREADY"));
+    assert!(!ipi.is_connected());
+    first.join().unwrap();
+
+    let second = spawn_unix(path, Fault::None, IpiUnits::CODATA_2018);
+    for k in 2..5 {
+        let got = evaluate_structure(&mut ipi, &nudged(k)).unwrap();
+        assert_close(&got, &evaluate_structure(&mut lj(), &nudged(k)).unwrap(), 1e-12);
+    }
+    drop(ipi);
+    let log = second.join().unwrap();
+    assert_eq!(log.evaluations, 3);
+    assert_eq!(log.statuses, 6, "READY and HAVEDATA polled for every evaluation");
+}
+
+#[test]
+fn a_silent_client_times_out_in_the_pipelined_exchange() {
+    let options = IpiOptions {
+        step_timeout: Some(Duration::from_millis(200)),
+        ..quick()
+    };
+    let (mut ipi, path) = unix_server("slow_pipelined", options);
+    let client = spawn_unix(
+        path,
+        Fault::SlowForcesAt(3, Duration::from_millis(1500)),
+        IpiUnits::CODATA_2018,
+    );
+    for k in 0..2 {
+        evaluate_structure(&mut ipi, &nudged(k)).unwrap();
+    }
+    assert!(evaluate_structure(&mut ipi, &nudged(2)).is_err());
+    let Some(IpiError::Timeout { phase, .. }) = ipi.last_error() else {
+        panic!("{:?}", ipi.last_error())
+    };
+    assert!(phase.contains("forces"), "{phase}");
+    assert!(!ipi.is_connected());
+    drop(ipi);
+    client.join().unwrap();
+}
+
+#[test]
+fn a_client_dropped_mid_run_is_replaced_with_a_full_handshake() {
+    let mut native = nvt(Box::new(lj()));
+    native.run(6).unwrap();
+    let (ipi, path) = unix_server("redo", quick());
+    // The first client dies after receiving the positions of evaluation 4 (pipelined by then).
+    let first = spawn_unix(path.clone(), Fault::DropAt(4), IpiUnits::CODATA_2018);
+    let p2 = path.clone();
+    let second = std::thread::spawn(move || {
+        first.join().unwrap();
+        client(
+            UnixStream::connect(&p2).unwrap(),
+            Fault::NeedInit,
+            IpiUnits::CODATA_2018,
+        )
+    });
+    let shared = SharedIpiCalculator::new(ipi);
+    let mut md = nvt(Box::new(shared.clone()));
+    md.run(6).unwrap();
+    assert!(max_distance(&md, &native) < 1e-9);
+    assert_eq!(shared.with(|c| c.reconnections()).unwrap(), 1);
+    drop(md);
+    drop(shared);
+    let log = second.join().unwrap();
+    // Evaluations 4 to 7 (the start and 6 steps), after STATUS → NEEDINIT → INIT on the new connection.
+    assert_eq!(log.evaluations, 4);
+    assert_eq!(log.inits, 1);
 }
