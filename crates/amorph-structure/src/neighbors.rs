@@ -17,6 +17,9 @@ use crate::structure::Structure;
 /// Bins per cutoff along each axis: half-cutoff bins check ~40 % fewer pairs than cutoff-wide ones.
 const BINS_PER_CUTOFF: f64 = 2.0;
 
+/// Lists at least this long fill slot coordinates in parallel.
+const PARALLEL_SLOTS: usize = 4096;
+
 /// Atoms per parallel work unit (whole bins are grouped until they hold about this many atoms).
 const CHUNK_ATOMS: usize = 1024;
 
@@ -722,13 +725,23 @@ impl VerletList {
     /// ones of the same atoms): `out[p]` is the position of atom `atom_of_slot[p]`, translated into the
     /// cell as at the last build.
     pub fn slot_positions(&self, positions: &[Vector3<f64>], out: &mut Vec<Vector3<f64>>) {
-        out.clear();
-        out.extend(
-            self.atom_of_slot
-                .iter()
-                .zip(&self.wrap)
-                .map(|(&i, w)| positions[i as usize] + w),
-        );
+        let slot = |(o, (&i, w)): (&mut Vector3<f64>, (&u32, &Vector3<f64>))| *o = positions[i as usize] + w;
+        out.resize(self.atom_of_slot.len(), Vector3::zeros());
+        // In parallel for large lists: the threads of the force loop then read slot coordinates
+        // that their own cores wrote, rather than pulling them all from one core's cache.
+        if out.len() >= PARALLEL_SLOTS {
+            out.par_chunks_mut(PARALLEL_SLOTS / 4)
+                .zip(
+                    self.atom_of_slot
+                        .par_chunks(PARALLEL_SLOTS / 4)
+                        .zip(self.wrap.par_chunks(PARALLEL_SLOTS / 4)),
+                )
+                .for_each(|(o, (a, w))| o.iter_mut().zip(a.iter().zip(w)).for_each(slot));
+        } else {
+            out.iter_mut()
+                .zip(self.atom_of_slot.iter().zip(&self.wrap))
+                .for_each(slot);
+        }
     }
 
     /// The pairs of slot `p`: neighbour slots (all ≥ p) and their indices into
