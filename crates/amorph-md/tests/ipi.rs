@@ -629,17 +629,23 @@ fn max_distance(a: &Simulation, b: &Simulation) -> f64 {
         .fold(0.0, f64::max)
 }
 
-#[test]
-fn after_the_first_evaluations_positions_and_getforce_go_out_together() {
+/// Ten NVT steps through a server named `name` whose client behaves as `fault`: the trajectory must
+/// equal the native one; returns what the client saw.
+fn ten_steps_through(name: &str, fault: Fault) -> ClientLog {
     let mut native = nvt(Box::new(lj()));
     native.run(10).unwrap();
-    let (ipi, path) = unix_server("pipelined", quick());
-    let client = spawn_unix(path, Fault::None, IpiUnits::CODATA_2018);
+    let (ipi, path) = unix_server(name, quick());
+    let client = spawn_unix(path, fault, IpiUnits::CODATA_2018);
     let mut md = nvt(Box::new(ipi));
     md.run(10).unwrap();
     assert!(max_distance(&md, &native) < 1e-9);
     drop(md);
-    let log = client.join().unwrap();
+    client.join().unwrap()
+}
+
+#[test]
+fn after_the_first_evaluations_positions_and_getforce_go_out_together() {
+    let log = ten_steps_through("pipelined", Fault::None);
     assert_eq!(log.evaluations, 11);
     // The first evaluation polls twice (READY, HAVEDATA), the second once (READY again after
     // GETFORCE, so the client may be pipelined), the other nine not at all.
@@ -648,15 +654,7 @@ fn after_the_first_evaluations_positions_and_getforce_go_out_together() {
 
 #[test]
 fn a_client_that_asks_for_init_after_every_evaluation_is_polled_every_time() {
-    let mut native = nvt(Box::new(lj()));
-    native.run(10).unwrap();
-    let (ipi, path) = unix_server("init_every", quick());
-    let client = spawn_unix(path, Fault::InitEveryStep, IpiUnits::CODATA_2018);
-    let mut md = nvt(Box::new(ipi));
-    md.run(10).unwrap();
-    assert!(max_distance(&md, &native) < 1e-9);
-    drop(md);
-    let log = client.join().unwrap();
+    let log = ten_steps_through("init_every", Fault::InitEveryStep);
     assert_eq!(log.evaluations, 11);
     assert_eq!(log.inits, 11);
     // NEEDINIT, READY after INIT, HAVEDATA: three polls per evaluation.
