@@ -61,39 +61,35 @@ def client_thread(atoms, name, use_stress=True):
 
 def through_socket(amorph, path, atoms, name):
     """amorph energy through the socket, with a copy of `atoms` (and its calculator) as the client."""
-    server = subprocess.Popen([amorph, "energy", str(path), "--calculator", f"ipi:unix:{name}", "--ipi-units",
-                               "ase", "--ipi-wait", "120", "--json"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    out = serve([amorph, "energy", str(path), "--calculator", f"ipi:unix:{name}", "--ipi-units", "ase",
+                 "--ipi-wait", "120", "--json"], atoms, name, timeout=900)
+    return json.loads(out)
+
+
+def serve(cmd, atoms, name, timeout):
+    """Runs the amorph command `cmd` (an i-PI server on UNIX socket `name`) with `atoms` as the ASE
+    client; returns its standard output."""
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sock = Path(f"/tmp/ipi_{name}")
     t0 = time.time()
     while not sock.exists() and server.poll() is None and time.time() - t0 < 60:
         time.sleep(0.02)
     t = client_thread(atoms, name)
-    out, err = server.communicate(timeout=900)
+    out, err = server.communicate(timeout=timeout)
     t.join(timeout=60)
     if server.returncode != 0:
-        raise SystemExit(f"amorph energy failed: {err}")
-    return json.loads(out)
+        raise SystemExit(f"amorph {cmd[1]} failed: {err}")
+    return out
 
 
 def emt_nve(amorph, path, atoms, name, tmp, steps=200):
     """NVE through the socket with EMT as the client: energy conservation and final-frame consistency."""
     client_atoms = atoms.copy()
     client_atoms.calc = EMT()
-    server = subprocess.Popen(
-        [amorph, "md", str(path), "--calculator", f"ipi:unix:{name}", "--ipi-units", "ase", "--ipi-wait", "120",
-         "--ensemble", "nve", "--temperature", "300", "--timestep", "2", "--steps", str(steps), "--every", "10",
-         "--seed", "3", "--thermo", str(tmp / "nve.csv"), "-o", str(tmp / "nve_final.vasp")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sock = Path(f"/tmp/ipi_{name}")
-    t0 = time.time()
-    while not sock.exists() and server.poll() is None and time.time() - t0 < 60:
-        time.sleep(0.02)
-    t = client_thread(client_atoms, name)
-    _, err = server.communicate(timeout=1800)
-    t.join(timeout=60)
-    if server.returncode != 0:
-        raise SystemExit(f"amorph md failed: {err}")
+    serve([amorph, "md", str(path), "--calculator", f"ipi:unix:{name}", "--ipi-units", "ase", "--ipi-wait", "120",
+           "--ensemble", "nve", "--temperature", "300", "--timestep", "2", "--steps", str(steps), "--every", "10",
+           "--seed", "3", "--thermo", str(tmp / "nve.csv"), "-o", str(tmp / "nve_final.vasp")],
+          client_atoms, name, timeout=1800)
     lines = (tmp / "nve.csv").read_text().splitlines()
     rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
     total = np.array([float(r["total_eV"]) for r in rows])
