@@ -81,6 +81,7 @@ fn axis_segments(n: usize, reach: i64) -> Vec<Vec<(usize, usize, i32)>> {
 
 /// Atoms binned into a periodic grid in fractional coordinates and stored in bin order, so that the
 /// inner loop streams through contiguous memory.
+#[derive(Debug, Clone)]
 pub(crate) struct CellGrid {
     cutoff: f64,
     n: [usize; 3],
@@ -95,10 +96,33 @@ pub(crate) struct CellGrid {
     bin_start: Vec<usize>,
     /// [`axis_segments`] of each axis.
     segments: [Vec<Vec<(usize, usize, i32)>>; 3],
+    /// Scratch of [`fill`](Self::fill): each atom's bin, wrapped fractional position and offset.
+    bin_of: Vec<(u32, Vector3<f64>, [i32; 3])>,
+    next_slot: Vec<usize>,
 }
 
 impl CellGrid {
     pub(crate) fn new(lattice: &Lattice, positions: &[Vector3<f64>], cutoff: f64) -> Result<Self> {
+        let mut grid = CellGrid {
+            cutoff,
+            n: [1; 3],
+            lattice: lattice.clone(),
+            pos: Vec::new(),
+            original: Vec::new(),
+            offset: Vec::new(),
+            bin_start: Vec::new(),
+            segments: Default::default(),
+            bin_of: Vec::new(),
+            next_slot: Vec::new(),
+        };
+        grid.fill(lattice, positions, cutoff)?;
+        Ok(grid)
+    }
+
+    /// Bin `positions` afresh, reusing this grid's buffers: an MD neighbour list rebuilds every few
+    /// steps, and fresh megabyte-sized buffers each time cost page faults and, with several threads,
+    /// the unmapping's cross-core TLB flushes.
+    pub(crate) fn fill(&mut self, lattice: &Lattice, positions: &[Vector3<f64>], cutoff: f64) -> Result<()> {
         if !(cutoff.is_finite() && cutoff > 0.0) {
             return Err(Error::InvalidArgument(format!(
                 "neighbour cutoff must be positive and finite, got {cutoff}"
@@ -114,9 +138,14 @@ impl CellGrid {
         // Two points within the cutoff differ by at most cutoff / width in each fractional coordinate.
         let reach = [0, 1, 2].map(|k| (cutoff * n[k] as f64 / widths[k]).ceil() as i64);
         let nbins = n[0] * n[1] * n[2];
-        let mut bin_of = Vec::with_capacity(positions.len());
-        let mut wrapped = Vec::with_capacity(positions.len());
-        let mut counts = vec![0usize; nbins + 1];
+        let natoms = positions.len();
+        // Wrapped positions and offsets go to their atom's index first, then are permuted into
+        // bin order in place of the previous build's.
+        let bin_of = &mut self.bin_of;
+        bin_of.clear();
+        let counts = &mut self.bin_start;
+        counts.clear();
+        counts.resize(nbins + 1, 0);
         for (i, p) in positions.iter().enumerate() {
             let f = lattice.to_fractional(p);
             if f.iter().any(|x| !x.is_finite() || x.abs() > 1e9) {
@@ -137,36 +166,30 @@ impl CellGrid {
             let b = [0, 1, 2].map(|k| ((fw[k] * n[k] as f64) as usize).min(n[k] - 1));
             let flat = (b[0] * n[1] + b[1]) * n[2] + b[2];
             counts[flat + 1] += 1;
-            bin_of.push(flat);
-            wrapped.push((lattice.to_cartesian(&fw), [fl.x as i32, fl.y as i32, fl.z as i32]));
+            bin_of.push((flat as u32, fw, [fl.x as i32, fl.y as i32, fl.z as i32]));
         }
         for k in 1..counts.len() {
             counts[k] += counts[k - 1];
         }
-        let bin_start = counts.clone();
-        let mut fill = counts;
-        let natoms = positions.len();
-        let mut pos = vec![Vector3::zeros(); natoms];
-        let mut original = vec![0u32; natoms];
-        let mut offset = vec![[0i32; 3]; natoms];
-        for (i, &b) in bin_of.iter().enumerate() {
-            let slot = fill[b];
-            fill[b] += 1;
-            pos[slot] = wrapped[i].0;
-            offset[slot] = wrapped[i].1;
-            original[slot] = i as u32;
+        self.pos.resize(natoms, Vector3::zeros());
+        self.original.resize(natoms, 0);
+        self.offset.resize(natoms, [0; 3]);
+        // `next[b]` walks through bin b's slots; the bin starts stay in `bin_start`.
+        let next = &mut self.next_slot;
+        next.clear();
+        next.extend_from_slice(&counts[..nbins]);
+        for (i, &(b, fw, fl)) in bin_of.iter().enumerate() {
+            let slot = next[b as usize];
+            next[b as usize] += 1;
+            self.pos[slot] = lattice.to_cartesian(&fw);
+            self.offset[slot] = fl;
+            self.original[slot] = i as u32;
         }
-        let segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
-        Ok(CellGrid {
-            cutoff,
-            n,
-            lattice: lattice.clone(),
-            segments,
-            pos,
-            original,
-            offset,
-            bin_start,
-        })
+        self.segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
+        self.cutoff = cutoff;
+        self.n = n;
+        self.lattice.clone_from(lattice);
+        Ok(())
     }
 
     fn nbins(&self) -> usize {
@@ -498,6 +521,8 @@ struct Scratch {
     axes: [Vec<f64>; 3],
     /// Per parallel chunk of bins.
     chunks: Vec<ChunkPairs>,
+    /// The cell list, refilled at each build.
+    grid: Option<CellGrid>,
 }
 
 /// The pairs found by one chunk of bins: `slots`/`ids` hold `len` kept entries, `counts` one count
@@ -576,7 +601,15 @@ impl VerletList {
         if positions.len() >= u32::MAX as usize {
             return Err(Error::InvalidArgument("more than 2³² − 1 atoms".into()));
         }
-        let grid = CellGrid::new(lattice, positions, self.cutoff + self.skin)?;
+        let reach = self.cutoff + self.skin;
+        let Scratch { axes, chunks, grid } = &mut self.scratch;
+        let grid = match grid {
+            Some(g) => {
+                g.fill(lattice, positions, reach)?;
+                g
+            }
+            None => grid.insert(CellGrid::new(lattice, positions, reach)?),
+        };
         let rc2 = grid.cutoff2();
         // Lattice translations reachable from any bin, numbered densely.
         let m = grid.max_translation();
@@ -601,7 +634,6 @@ impl VerletList {
             }
         }
         // Coordinates by axis, so that the distance loop over a run of candidates vectorises.
-        let Scratch { axes, chunks } = &mut self.scratch;
         for (k, axis) in axes.iter_mut().enumerate() {
             axis.clear();
             axis.extend(grid.pos.iter().map(|p| p[k]));
@@ -881,6 +913,33 @@ mod tests {
                 assert!(d.norm() <= rc + skin + 1e-12);
                 assert!(q as usize >= p);
             }
+        }
+    }
+
+    #[test]
+    fn a_reused_verlet_list_equals_a_fresh_one_after_the_system_changes() {
+        // The list refills its cell grid in place: a bigger system, then a smaller one in another
+        // cell, must give exactly what a new list gives.
+        let frac = |k: usize, m: u64| ((k as u64 * m) % 997) as f64 / 997.0;
+        let cloud = |l: &Lattice, n: usize| -> Vec<Vector3<f64>> {
+            (0..n)
+                .map(|k| l.to_cartesian(&Vector3::new(frac(k, 7919), frac(k, 104729), frac(k, 1299709))))
+                .collect()
+        };
+        let a = Lattice::cubic(12.0).unwrap();
+        let b = Lattice::from_parameters(7.0, 8.0, 7.5, 80.0, 95.0, 110.0).unwrap();
+        let mut reused = VerletList::new(3.0, 0.5).unwrap();
+        for (l, n) in [(&a, 150), (&b, 40), (&a, 90)] {
+            let pos = cloud(l, n);
+            assert!(reused.update(l, &pos).unwrap());
+            let mut fresh = VerletList::new(3.0, 0.5).unwrap();
+            fresh.update(l, &pos).unwrap();
+            assert_eq!(reused.atom_of_slot(), fresh.atom_of_slot());
+            assert_eq!(reused.row_starts(), fresh.row_starts());
+            assert_eq!(
+                reused.pairs().collect::<Vec<_>>(),
+                fresh.pairs().collect::<Vec<_>>()
+            );
         }
     }
 
