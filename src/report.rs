@@ -2,7 +2,7 @@
 //! self-contained page (inline SVG, no scripts, no external files) with the record's numbers, its
 //! descriptors, its timings and the plots.
 //!
-//! The plots themselves are amorph-diffusion's [`LinePlot`](amorph_diffusion::plot::LinePlot)s.
+//! The plots themselves are amorph-diffusion's [`LinePlot`]s.
 //!
 //! ```
 //! use amorph::report::rdf_svg;
