@@ -7,11 +7,17 @@ skin 0.3 sigma) under both neighbour-list rules: rebuilt every 20 steps unchecke
 and rebuilt when an atom has moved half the skin (LAMMPS's default `check yes`). Prints atom-steps per
 second and the ratios recorded in docs/benchmarks.md, each against LAMMPS with the same rule.
 
-    python validation/bench_md.py        # needs Debian's lmp and cargo
+    python validation/bench_md.py [--rounds N]      # needs Debian's lmp and cargo
+
+The host's speed drifts by up to ~20 % within minutes (a virtual machine sharing its cores), and the
+2-thread run suffers most. With --rounds N (default 5) LAMMPS and the criterion bench run N times in
+turn; each round's ratios are printed, then their medians.
 """
 
+import argparse
 import json
 import re
+import statistics
 import shutil
 import subprocess
 import tempfile
@@ -50,8 +56,8 @@ def lammps_rate(neigh):
 
 
 def amorph_rates():
-    subprocess.run(["cargo", "bench", "-p", "amorph-md", "--bench", "lj_melt", "--", "--noplot"], cwd=ROOT,
-                   check=True)
+    subprocess.run(["cargo", "bench", "-q", "-p", "amorph-md", "--bench", "lj_melt", "--", "--noplot"], cwd=ROOT,
+                   check=True, capture_output=True)
     rates = {}
     for rule in ("every20", "checked"):
         for threads in (1, 2):
@@ -61,20 +67,37 @@ def amorph_rates():
     return rates
 
 
-def main():
+def one_round():
     # in.melt's own setting rebuilds every 20 steps unchecked; LAMMPS's default (and amorph's rule)
     # rebuilds as soon as an atom may have crossed half the skin.
-    lammps = lammps_rate("every 20 delay 0 check no")
-    checked = lammps_rate("every 1 delay 0 check yes")
-    print(f"LAMMPS in.melt, 1 core: {lammps / 1e6:.2f} M atom-steps/s (rebuild every 20 steps, unchecked)")
-    print(f"LAMMPS in.melt, 1 core: {checked / 1e6:.2f} M atom-steps/s (rebuild when needed, as amorph)")
+    lammps = {"every20": lammps_rate("every 20 delay 0 check no"), "checked": lammps_rate("every 1 delay 0 check yes")}
     rates = amorph_rates()
-    for (rule, threads), rate in rates.items():
-        peer = lammps if rule == "every20" else checked
-        print(f"amorph-md, {rule}, {threads} thread(s): {rate / 1e6:.2f} M atom-steps/s = "
-              f"{rate / peer:.2f}x LAMMPS with the same rule")
-    for rule in ("every20", "checked"):
-        print(f"2-thread speed-up, {rule}: {rates[rule, 2] / rates[rule, 1]:.2f}x")
+    return {rule: {"lammps": lammps[rule], "amorph_1": rates[rule, 1], "amorph_2": rates[rule, 2]}
+            for rule in ("every20", "checked")}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rounds", type=int, default=5)
+    a = p.parse_args()
+    rounds = []
+    for k in range(a.rounds):
+        r = one_round()
+        rounds.append(r)
+        print(f"round {k + 1}: " + "; ".join(
+            f"{rule}: LAMMPS {x['lammps'] / 1e6:.2f}, amorph 1 thread {x['amorph_1'] / 1e6:.2f} "
+            f"({x['amorph_1'] / x['lammps']:.2f}x), 2 threads {x['amorph_2'] / 1e6:.2f} "
+            f"(speed-up {x['amorph_2'] / x['amorph_1']:.2f}x)" for rule, x in r.items()), flush=True)
+    for rule, name in (("every20", "rebuild every 20 steps, unchecked (in.melt as written)"),
+                       ("checked", "rebuild when needed (LAMMPS's default, amorph's)")):
+        med = lambda f: statistics.median(f(r[rule]) for r in rounds)  # noqa: E731
+        print(f"median of {a.rounds} rounds, {name}: LAMMPS {med(lambda x: x['lammps']) / 1e6:.2f}, "
+              f"amorph 1 thread {med(lambda x: x['amorph_1']) / 1e6:.2f} M atom-steps/s = "
+              f"{med(lambda x: x['amorph_1'] / x['lammps']):.2f}x LAMMPS, "
+              f"2 threads {med(lambda x: x['amorph_2']) / 1e6:.2f} = {med(lambda x: x['amorph_2'] / x['lammps']):.2f}x; "
+              f"2-thread speed-up {med(lambda x: x['amorph_2'] / x['amorph_1']):.2f}x "
+              f"(range {min(r[rule]['amorph_2'] / r[rule]['amorph_1'] for r in rounds):.2f}-"
+              f"{max(r[rule]['amorph_2'] / r[rule]['amorph_1'] for r in rounds):.2f})")
 
 
 if __name__ == "__main__":
