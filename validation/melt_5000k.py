@@ -17,17 +17,15 @@ Takes about 10 minutes on one core. Prints Markdown tables.
 """
 
 import argparse
-import csv
-import math
 import subprocess
+import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-AMORPH = ROOT / "target" / "release" / "amorph"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from melt_vs_npt import AMORPH, column, mean_err, rho  # noqa: E402
+
 DENSITIES = [2.2, 1.8, 1.5, 1.2, 1.0, 0.8, 0.6, 0.4]
 TEMPERATURES = [5000, 4000, 3000]
-MASS_AMU = 24 * 6.94 + 24 * 28.085 + 60 * 15.999
-AMU_PER_A3_IN_G_CM3 = 1.66053906660
 
 
 def sh(*args, check=True):
@@ -49,24 +47,6 @@ def scaled_poscar(src: Path, dst: Path, factor: float):
     dst.write_text("\n".join(out) + "\n")
 
 
-def column(path: Path, name: str):
-    return [float(r[name]) for r in csv.DictReader(open(path))]
-
-
-def mean_err(xs, blocks=(16, 8, 4)):
-    def err(b):
-        per = len(xs) // b
-        means = [sum(xs[i * per:(i + 1) * per]) / per for i in range(b)]
-        m = sum(means) / b
-        return math.sqrt(sum((x - m) ** 2 for x in means) / (b - 1) / b)
-
-    return sum(xs) / len(xs), max(err(b) for b in blocks)
-
-
-def volume_of_density(rho):
-    return MASS_AMU * AMU_PER_A3_IN_G_CM3 / rho
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("work", type=Path)
@@ -84,21 +64,22 @@ def main():
     print()
     print("| density (g/cm³) | volume (Å³) | " + " | ".join(f"P at {t} K (GPa)" for t in TEMPERATURES) + " |")
     print("|---|---|" + "---|" * len(TEMPERATURES))
-    for rho in DENSITIES:
-        factor = (2.2 / rho) ** (1 / 3)
-        start = w / f"rho{rho}.vasp"
+    for density in DENSITIES:
+        factor = (2.2 / density) ** (1 / 3)
+        start = w / f"rho{density}.vasp"
         scaled_poscar(w / "liquid.vasp", start, factor)
         cells = []
         for t in TEMPERATURES:
-            thermo = w / f"nvt_{t}_{rho}.csv"
+            thermo = w / f"nvt_{t}_{density}.csv"
             if not thermo.exists():
                 sh("md", start, "--ensemble", "nvt", "--temperature", t, "--steps", a.steps, *ff, "--seed", 3,
                    "--thermo", w / "tmp.csv")
                 (w / "tmp.csv").rename(thermo)
             pressures = column(thermo, "pressure_GPa")
-            m, e = mean_err(pressures[len(pressures) // 2:])
+            m, e = mean_err(pressures[len(pressures) // 2:], blocks=(16, 8, 4))
             cells.append(f"{m:+.3f} ± {e:.3f}")
-        print(f"| {rho} | {volume_of_density(rho):.0f} | " + " | ".join(cells) + " |")
+        # The cell's mass over a density is its volume, as its mass over a volume is its density.
+        print(f"| {density} | {rho(density):.0f} | " + " | ".join(cells) + " |")
 
     print()
     print("NPT at P = 0, 5000 K, from the 2.2 g/cm³ liquid")
@@ -114,7 +95,7 @@ def main():
     print("|---|---|---|")
     for t_ps in range(0, int(times[-1] / 1000) + 1, 10):
         i = min(range(len(times)), key=lambda k: abs(times[k] - 1000 * t_ps))
-        print(f"| {t_ps} | {vols[i]:.0f} | {MASS_AMU * AMU_PER_A3_IN_G_CM3 / vols[i]:.3f} |")
+        print(f"| {t_ps} | {vols[i]:.0f} | {rho(vols[i]):.3f} |")
 
     print()
     print("amorph melt --temperature 5000 (pipeline settings)")

@@ -15,23 +15,18 @@ import csv
 import math
 import statistics
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-AMORPH = ROOT / "target" / "release" / "amorph"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from melt_vs_npt import AMORPH, block_mean, mean_err  # noqa: E402
+
 ENV = {"RAYON_NUM_THREADS": "1"}
 
 
 def sh(*args):
     subprocess.run([str(AMORPH), *map(str, args)], check=True, capture_output=True, env=ENV)
-
-
-def block_error(x, blocks):
-    per = len(x) // blocks
-    means = [sum(x[i * per:(i + 1) * per]) / per for i in range(blocks)]
-    m = sum(means) / blocks
-    return math.sqrt(sum((b - m) ** 2 for b in means) / (blocks - 1) / blocks)
 
 
 def sokal_error(x, c=5.0):
@@ -75,8 +70,8 @@ def main():
         means = [sum(r) / len(r) for r in runs]
         scatter = statistics.stdev(means)
         cells = []
-        for estimate in (lambda r: block_error(r, 10),
-                         lambda r: max(block_error(r, b) for b in (16, 8, 4)),
+        for estimate in (lambda r: block_mean(r, 10)[1],
+                         lambda r: mean_err(r, blocks=(16, 8, 4))[1],
                          sokal_error):
             err = rms([estimate(r) for r in runs])
             cells.append(f"{err:.3f} (ratio {scatter / err:.2f})")
