@@ -96,7 +96,7 @@ pub(crate) struct CellGrid {
     bin_start: Vec<usize>,
     /// [`axis_segments`] of each axis.
     segments: [Vec<Vec<(usize, usize, i32)>>; 3],
-    /// Scratch of [`fill`](Self::fill): each atom's bin, wrapped fractional position and offset.
+    /// Scratch of [`fill`](Self::fill): each atom's bin, wrapped Cartesian position and offset.
     bin_of: Vec<(u32, Vector3<f64>, [i32; 3])>,
     next_slot: Vec<usize>,
 }
@@ -139,19 +139,13 @@ impl CellGrid {
         let reach = [0, 1, 2].map(|k| (cutoff * n[k] as f64 / widths[k]).ceil() as i64);
         let nbins = n[0] * n[1] * n[2];
         let natoms = positions.len();
-        // Wrapped positions and offsets go to their atom's index first, then are permuted into
-        // bin order in place of the previous build's.
-        let bin_of = &mut self.bin_of;
-        bin_of.clear();
-        let counts = &mut self.bin_start;
-        counts.clear();
-        counts.resize(nbins + 1, 0);
-        for (i, p) in positions.iter().enumerate() {
+        // Each atom's bin, wrapped Cartesian position and offset go to its index first (element-wise,
+        // so in parallel for large systems), then are permuted into bin order in place of the
+        // previous build's.
+        let bin_atom = |p: &Vector3<f64>| {
             let f = lattice.to_fractional(p);
             if f.iter().any(|x| !x.is_finite() || x.abs() > 1e9) {
-                return Err(Error::Structure(format!(
-                    "atom {i} has an unusable position {p:?}"
-                )));
+                return (u32::MAX, *p, [0; 3]);
             }
             let mut fl = f.map(f64::floor);
             let mut fw = f - fl;
@@ -165,8 +159,30 @@ impl CellGrid {
             }
             let b = [0, 1, 2].map(|k| ((fw[k] * n[k] as f64) as usize).min(n[k] - 1));
             let flat = (b[0] * n[1] + b[1]) * n[2] + b[2];
-            counts[flat + 1] += 1;
-            bin_of.push((flat as u32, fw, [fl.x as i32, fl.y as i32, fl.z as i32]));
+            (
+                flat as u32,
+                lattice.to_cartesian(&fw),
+                [fl.x as i32, fl.y as i32, fl.z as i32],
+            )
+        };
+        let bin_of = &mut self.bin_of;
+        if natoms >= PARALLEL_SLOTS {
+            positions.par_iter().map(bin_atom).collect_into_vec(bin_of);
+        } else {
+            bin_of.clear();
+            bin_of.extend(positions.iter().map(bin_atom));
+        }
+        if let Some(i) = bin_of.iter().position(|b| b.0 == u32::MAX) {
+            return Err(Error::Structure(format!(
+                "atom {i} has an unusable position {:?}",
+                positions[i]
+            )));
+        }
+        let counts = &mut self.bin_start;
+        counts.clear();
+        counts.resize(nbins + 1, 0);
+        for &(b, ..) in bin_of.iter() {
+            counts[b as usize + 1] += 1;
         }
         for k in 1..counts.len() {
             counts[k] += counts[k - 1];
@@ -178,10 +194,10 @@ impl CellGrid {
         let next = &mut self.next_slot;
         next.clear();
         next.extend_from_slice(&counts[..nbins]);
-        for (i, &(b, fw, fl)) in bin_of.iter().enumerate() {
+        for (i, &(b, x, fl)) in bin_of.iter().enumerate() {
             let slot = next[b as usize];
             next[b as usize] += 1;
-            self.pos[slot] = lattice.to_cartesian(&fw);
+            self.pos[slot] = x;
             self.offset[slot] = fl;
             self.original[slot] = i as u32;
         }
@@ -345,6 +361,7 @@ impl NeighborList {
         let blocks: Vec<(Vec<Neighbor>, Vec<Span>)> = grid
             .chunks()
             .into_par_iter()
+            .with_max_len(1)
             .map(|bins| {
                 const EMPTY: Neighbor = Neighbor {
                     index: 0,
@@ -641,51 +658,55 @@ impl VerletList {
         let [px, py, pz] = &*axes;
         let bins = grid.chunks();
         chunks.resize_with(bins.len(), ChunkPairs::default);
-        chunks.par_iter_mut().zip(bins).for_each(|(buf, bins)| {
-            // `len` marks the kept prefix of `slots`/`ids`; candidates are written branch-free and
-            // kept only if within reach.
-            let ChunkPairs {
-                slots,
-                ids,
-                counts,
-                d2,
-                len,
-            } = buf;
-            counts.clear();
-            *len = 0;
-            grid.visit_runs(bins, true, |p, runs| {
-                let room: usize = runs.iter().map(|c| c.slots.len()).sum();
-                if slots.len() < *len + room {
-                    let size = (*len + room).max(2 * slots.len());
-                    slots.resize(size, 0);
-                    ids.resize(size, 0);
-                }
-                let first = *len;
-                for c in runs {
-                    let id = shift_id(c.shift);
-                    let r = c.slots.clone();
-                    // Centre moved by −shift instead of every candidate by +shift.
-                    let ri = grid.pos[p] - c.shift_cart;
-                    d2.clear();
-                    d2.extend(px[r.clone()].iter().zip(&py[r.clone()]).zip(&pz[r.clone()]).map(
-                        |((x, y), z)| {
-                            let (dx, dy, dz) = (x - ri.x, y - ri.y, z - ri.z);
-                            dx * dx + dy * dy + dz * dz
-                        },
-                    ));
-                    let out_slots = &mut slots[*len..*len + r.len()];
-                    let out_ids = &mut ids[*len..*len + r.len()];
-                    let mut n = 0;
-                    for (q, &dq) in r.zip(d2.iter()) {
-                        out_slots[n] = q as u32;
-                        out_ids[n] = id;
-                        n += usize::from((dq <= rc2) & (q != c.skip));
+        chunks
+            .par_iter_mut()
+            .zip(bins)
+            .with_max_len(1)
+            .for_each(|(buf, bins)| {
+                // `len` marks the kept prefix of `slots`/`ids`; candidates are written branch-free and
+                // kept only if within reach.
+                let ChunkPairs {
+                    slots,
+                    ids,
+                    counts,
+                    d2,
+                    len,
+                } = buf;
+                counts.clear();
+                *len = 0;
+                grid.visit_runs(bins, true, |p, runs| {
+                    let room: usize = runs.iter().map(|c| c.slots.len()).sum();
+                    if slots.len() < *len + room {
+                        let size = (*len + room).max(2 * slots.len());
+                        slots.resize(size, 0);
+                        ids.resize(size, 0);
                     }
-                    *len += n;
-                }
-                counts.push((*len - first) as u32);
+                    let first = *len;
+                    for c in runs {
+                        let id = shift_id(c.shift);
+                        let r = c.slots.clone();
+                        // Centre moved by −shift instead of every candidate by +shift.
+                        let ri = grid.pos[p] - c.shift_cart;
+                        d2.clear();
+                        d2.extend(px[r.clone()].iter().zip(&py[r.clone()]).zip(&pz[r.clone()]).map(
+                            |((x, y), z)| {
+                                let (dx, dy, dz) = (x - ri.x, y - ri.y, z - ri.z);
+                                dx * dx + dy * dy + dz * dz
+                            },
+                        ));
+                        let out_slots = &mut slots[*len..*len + r.len()];
+                        let out_ids = &mut ids[*len..*len + r.len()];
+                        let mut n = 0;
+                        for (q, &dq) in r.zip(d2.iter()) {
+                            out_slots[n] = q as u32;
+                            out_ids[n] = id;
+                            n += usize::from((dq <= rc2) & (q != c.skip));
+                        }
+                        *len += n;
+                    }
+                    counts.push((*len - first) as u32);
+                });
             });
-        });
         // Concatenate the chunks' pairs in parallel, each into its own part of the list.
         let total: usize = chunks.iter().map(|c| c.len).sum();
         if total > u32::MAX as usize {
@@ -841,6 +862,28 @@ mod tests {
             out[i].sort_by_key(|a| (a.0, a.1));
         }
         out
+    }
+
+    #[test]
+    fn unusable_position_is_named_on_the_serial_and_the_parallel_path() {
+        let l = Lattice::cubic(40.0).unwrap();
+        for natoms in [100, 2 * PARALLEL_SLOTS] {
+            let mut pos: Vec<_> = (0..natoms)
+                .map(|k| {
+                    Vector3::new(
+                        k as f64 * 0.37 % 40.0,
+                        k as f64 * 0.61 % 40.0,
+                        k as f64 * 0.83 % 40.0,
+                    )
+                })
+                .collect();
+            pos[natoms - 7].y = f64::NAN;
+            pos[natoms - 3].x = f64::INFINITY;
+            let err = NeighborList::build(&l, &pos, 3.0, PairSet::Full)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("atom {} ", natoms - 7)), "{err}");
+        }
     }
 
     #[test]

@@ -130,6 +130,7 @@ impl Accumulator {
         let counts: Vec<u64> = grid
             .chunks()
             .into_par_iter()
+            .with_max_len(1)
             .map(|bins_range| {
                 let mut h = vec![0u64; ne * ne * stride];
                 grid.visit_runs(bins_range, true, |p, runs| {
@@ -245,6 +246,7 @@ pub fn coordination_number(
     let total: usize = grid
         .chunks()
         .into_par_iter()
+        .with_max_len(1)
         .map(|bins| {
             let mut n = 0;
             grid.visit_runs(bins, false, |p, runs| {
