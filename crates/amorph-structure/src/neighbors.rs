@@ -212,9 +212,15 @@ impl CellGrid {
         self.n[0] * self.n[1] * self.n[2]
     }
 
+    /// [`chunks`](Self::chunks) as a parallel iterator that hands them to threads one at a time (by
+    /// default rayon splits in large halves, and one thread finishes early).
+    pub(crate) fn par_chunks(&self) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
+        self.chunks().into_par_iter().with_max_len(1)
+    }
+
     /// Consecutive ranges of home bins holding about `CHUNK_ATOMS` atoms each: the parallel work
     /// units, fixed by the structure alone so results do not depend on the thread count.
-    pub(crate) fn chunks(&self) -> Vec<std::ops::Range<usize>> {
+    fn chunks(&self) -> Vec<std::ops::Range<usize>> {
         let mut out = Vec::new();
         let mut first = 0;
         for b in 0..self.nbins() {
@@ -359,9 +365,7 @@ impl NeighborList {
         let per_atom = positions.len() as f64 / lattice.volume() * sphere * if half { 0.5 } else { 1.0 };
         let expected = (1.15 * per_atom).ceil().min(1e6) as usize;
         let blocks: Vec<(Vec<Neighbor>, Vec<Span>)> = grid
-            .chunks()
-            .into_par_iter()
-            .with_max_len(1)
+            .par_chunks()
             .map(|bins| {
                 const EMPTY: Neighbor = Neighbor {
                     index: 0,
@@ -656,57 +660,53 @@ impl VerletList {
             axis.extend(grid.pos.iter().map(|p| p[k]));
         }
         let [px, py, pz] = &*axes;
-        let bins = grid.chunks();
+        let bins = grid.par_chunks();
         chunks.resize_with(bins.len(), ChunkPairs::default);
-        chunks
-            .par_iter_mut()
-            .zip(bins)
-            .with_max_len(1)
-            .for_each(|(buf, bins)| {
-                // `len` marks the kept prefix of `slots`/`ids`; candidates are written branch-free and
-                // kept only if within reach.
-                let ChunkPairs {
-                    slots,
-                    ids,
-                    counts,
-                    d2,
-                    len,
-                } = buf;
-                counts.clear();
-                *len = 0;
-                grid.visit_runs(bins, true, |p, runs| {
-                    let room: usize = runs.iter().map(|c| c.slots.len()).sum();
-                    if slots.len() < *len + room {
-                        let size = (*len + room).max(2 * slots.len());
-                        slots.resize(size, 0);
-                        ids.resize(size, 0);
+        chunks.par_iter_mut().zip(bins).for_each(|(buf, bins)| {
+            // `len` marks the kept prefix of `slots`/`ids`; candidates are written branch-free and
+            // kept only if within reach.
+            let ChunkPairs {
+                slots,
+                ids,
+                counts,
+                d2,
+                len,
+            } = buf;
+            counts.clear();
+            *len = 0;
+            grid.visit_runs(bins, true, |p, runs| {
+                let room: usize = runs.iter().map(|c| c.slots.len()).sum();
+                if slots.len() < *len + room {
+                    let size = (*len + room).max(2 * slots.len());
+                    slots.resize(size, 0);
+                    ids.resize(size, 0);
+                }
+                let first = *len;
+                for c in runs {
+                    let id = shift_id(c.shift);
+                    let r = c.slots.clone();
+                    // Centre moved by −shift instead of every candidate by +shift.
+                    let ri = grid.pos[p] - c.shift_cart;
+                    d2.clear();
+                    d2.extend(px[r.clone()].iter().zip(&py[r.clone()]).zip(&pz[r.clone()]).map(
+                        |((x, y), z)| {
+                            let (dx, dy, dz) = (x - ri.x, y - ri.y, z - ri.z);
+                            dx * dx + dy * dy + dz * dz
+                        },
+                    ));
+                    let out_slots = &mut slots[*len..*len + r.len()];
+                    let out_ids = &mut ids[*len..*len + r.len()];
+                    let mut n = 0;
+                    for (q, &dq) in r.zip(d2.iter()) {
+                        out_slots[n] = q as u32;
+                        out_ids[n] = id;
+                        n += usize::from((dq <= rc2) & (q != c.skip));
                     }
-                    let first = *len;
-                    for c in runs {
-                        let id = shift_id(c.shift);
-                        let r = c.slots.clone();
-                        // Centre moved by −shift instead of every candidate by +shift.
-                        let ri = grid.pos[p] - c.shift_cart;
-                        d2.clear();
-                        d2.extend(px[r.clone()].iter().zip(&py[r.clone()]).zip(&pz[r.clone()]).map(
-                            |((x, y), z)| {
-                                let (dx, dy, dz) = (x - ri.x, y - ri.y, z - ri.z);
-                                dx * dx + dy * dy + dz * dz
-                            },
-                        ));
-                        let out_slots = &mut slots[*len..*len + r.len()];
-                        let out_ids = &mut ids[*len..*len + r.len()];
-                        let mut n = 0;
-                        for (q, &dq) in r.zip(d2.iter()) {
-                            out_slots[n] = q as u32;
-                            out_ids[n] = id;
-                            n += usize::from((dq <= rc2) & (q != c.skip));
-                        }
-                        *len += n;
-                    }
-                    counts.push((*len - first) as u32);
-                });
+                    *len += n;
+                }
+                counts.push((*len - first) as u32);
             });
+        });
         // Concatenate the chunks' pairs in parallel, each into its own part of the list.
         let total: usize = chunks.iter().map(|c| c.len).sum();
         if total > u32::MAX as usize {

@@ -128,9 +128,7 @@ impl Accumulator {
         let stride = bins;
         let inv_dr = 1.0 / dr;
         let counts: Vec<u64> = grid
-            .chunks()
-            .into_par_iter()
-            .with_max_len(1)
+            .par_chunks()
             .map(|bins_range| {
                 let mut h = vec![0u64; ne * ne * stride];
                 grid.visit_runs(bins_range, true, |p, runs| {
@@ -244,9 +242,7 @@ pub fn coordination_number(
     }
     let rc2 = grid.cutoff2();
     let total: usize = grid
-        .chunks()
-        .into_par_iter()
-        .with_max_len(1)
+        .par_chunks()
         .map(|bins| {
             let mut n = 0;
             grid.visit_runs(bins, false, |p, runs| {
