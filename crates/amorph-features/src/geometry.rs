@@ -1024,11 +1024,11 @@ mod tests {
             let every = union_fractions_lens_with(s.lattice(), &spheres, Some(&nl), 0.05, 0).unwrap();
             assert_relative_eq!(lens.0, every.0, epsilon = 1e-12);
             assert_relative_eq!(lens.1, every.1, epsilon = 1e-12);
-            // Without the neighbour list (one is built) the result is the same.
-            assert_eq!(
-                union_fractions_lens(s.lattice(), &spheres, None, 0.05).unwrap(),
-                lens
-            );
+            // Without the neighbour list (one is built) the result is the same, up to the order in
+            // which the lens volumes are summed (the two lists order neighbours differently).
+            let built = union_fractions_lens(s.lattice(), &spheres, None, 0.05).unwrap();
+            assert_relative_eq!(built.0, lens.0, max_relative = 1e-14);
+            assert_relative_eq!(built.1, lens.1, max_relative = 1e-14);
             let grid = union_fractions_grid(s.lattice(), &spheres, 0.02);
             assert_relative_eq!(lens.0, grid.0, epsilon = 5e-5);
             assert_relative_eq!(lens.1, grid.1, epsilon = 5e-5);

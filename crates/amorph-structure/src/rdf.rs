@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::neighbors::CellGrid;
+use crate::neighbors::{CellGrid, PairScan, SCAN_BINS_PER_CUTOFF};
 use crate::structure::Structure;
 use crate::trajectory::Trajectory;
 
@@ -121,29 +121,28 @@ impl Accumulator {
             .collect();
         let dr = self.rmax / self.bins as f64;
         let bins = self.bins;
-        let grid = CellGrid::new(s.lattice(), s.positions(), self.rmax)?;
+        let grid = CellGrid::with_bins(s.lattice(), s.positions(), self.rmax, SCAN_BINS_PER_CUTOFF)?;
         // Ordered pair counts per (centre kind, neighbour kind, bin): integers, so the parallel sum is
         // exact and independent of the thread count.
-        let rc2 = grid.cutoff2();
+        // Pairs at exactly rmax are outside the last bin: keep d² < rmax², i.e. ≤ the double below it.
+        let rc2 = grid.cutoff2().next_down();
         let stride = bins;
         let inv_dr = 1.0 / dr;
+        let kind_of_slot: Vec<usize> = grid.original.iter().map(|&i| kind[i as usize]).collect();
         let counts: Vec<u64> = grid
             .par_chunks()
             .map(|bins_range| {
                 let mut h = vec![0u64; ne * ne * stride];
+                let mut scan = PairScan::default();
                 grid.visit_runs(bins_range, true, |p, runs| {
-                    let ki = kind[grid.original[p] as usize];
-                    let ri = grid.pos[p];
+                    let ki = kind_of_slot[p];
                     for c in runs {
-                        for q in c.slots.clone() {
-                            let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
-                            if (d2 < rc2) & (q != c.skip) {
-                                let k = ((d2.sqrt() * inv_dr) as usize).min(bins - 1);
-                                let kj = kind[grid.original[q] as usize];
-                                h[(ki * ne + kj) * stride + k] += 1;
-                                h[(kj * ne + ki) * stride + k] += 1;
-                            }
-                        }
+                        scan.within(&grid, p, c, rc2, |q, d2| {
+                            let k = ((d2.sqrt() * inv_dr) as usize).min(bins - 1);
+                            let kj = kind_of_slot[q];
+                            h[(ki * ne + kj) * stride + k] += 1;
+                            h[(kj * ne + ki) * stride + k] += 1;
+                        });
                     }
                 });
                 h
@@ -232,7 +231,12 @@ pub fn coordination_number(
     neighbor: Element,
     cutoff: f64,
 ) -> Result<f64> {
-    let grid = CellGrid::new(structure.lattice(), structure.positions(), cutoff)?;
+    let grid = CellGrid::with_bins(
+        structure.lattice(),
+        structure.positions(),
+        cutoff,
+        SCAN_BINS_PER_CUTOFF,
+    )?;
     let species = structure.species();
     let centers = species.iter().filter(|&&e| e == center).count();
     if centers == 0 {
@@ -245,18 +249,15 @@ pub fn coordination_number(
         .par_chunks()
         .map(|bins| {
             let mut n = 0;
+            let mut scan = PairScan::default();
             grid.visit_runs(bins, false, |p, runs| {
                 if species[grid.original[p] as usize] != center {
                     return;
                 }
-                let ri = grid.pos[p];
                 for c in runs {
-                    for q in c.slots.clone() {
-                        let d2 = ((grid.pos[q] - ri) + c.shift_cart).norm_squared();
-                        let hit =
-                            (d2 <= rc2) & (q != c.skip) & (species[grid.original[q] as usize] == neighbor);
-                        n += usize::from(hit);
-                    }
+                    scan.within(&grid, p, c, rc2, |q, _| {
+                        n += usize::from(species[grid.original[q] as usize] == neighbor);
+                    });
                 }
             });
             n
