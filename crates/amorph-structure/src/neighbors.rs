@@ -620,8 +620,6 @@ impl Default for RebuildPolicy {
 /// Reusable buffers of a [`VerletList`] build.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
-    /// Slot coordinates by axis.
-    axes: [Vec<f64>; 3],
     /// Per parallel chunk of bins.
     chunks: Vec<ChunkPairs>,
     /// The cell list, refilled at each build.
@@ -705,7 +703,7 @@ impl VerletList {
             return Err(Error::InvalidArgument("more than 2³² − 1 atoms".into()));
         }
         let reach = self.cutoff + self.skin;
-        let Scratch { axes, chunks, grid } = &mut self.scratch;
+        let Scratch { chunks, grid } = &mut self.scratch;
         let grid = match grid {
             Some(g) => {
                 g.fill(lattice, positions, reach)?;
@@ -737,11 +735,7 @@ impl VerletList {
             }
         }
         // Coordinates by axis, so that the distance loop over a run of candidates vectorises.
-        for (k, axis) in axes.iter_mut().enumerate() {
-            axis.clear();
-            axis.extend(grid.pos.iter().map(|p| p[k]));
-        }
-        let [px, py, pz] = &*axes;
+        let [px, py, pz] = &grid.axes;
         let bins = grid.par_chunks();
         chunks.resize_with(bins.len(), ChunkPairs::default);
         chunks.par_iter_mut().zip(bins).for_each(|(buf, bins)| {
