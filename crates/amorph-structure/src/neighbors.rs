@@ -411,14 +411,74 @@ fn squared_distances_within(
         let dz = (zs[k] - origin[2]) + shift[2];
         d2[k] = dx * dx + dy * dy + dz * dz;
     }
-    // Branch-free: every index is written, and kept by advancing the count.
-    let hits = &mut hits[..n];
-    let mut h = 0;
-    for (k, &d) in d2.iter().enumerate() {
+    compact_within(d2, rc2, &mut hits[..n])
+}
+
+/// Writes to the front of `hits` the indices k with `d2[k] <= rc2`, in order, and returns how many.
+fn compact_within(d2: &[f64], rc2: f64, hits: &mut [u32]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
+        return unsafe { compact_within_avx2(d2, rc2, hits) };
+    }
+    compact_within_scalar(d2, rc2, hits, 0, 0)
+}
+
+/// [`compact_within`] from index `k` on, `h` indices already kept: branch-free, every index is
+/// written and kept by advancing the count.
+fn compact_within_scalar(d2: &[f64], rc2: f64, hits: &mut [u32], mut k: usize, mut h: usize) -> usize {
+    let hits = &mut hits[..d2.len()];
+    while k < d2.len() {
         hits[h] = k as u32;
-        h += usize::from(d <= rc2);
+        h += usize::from(d2[k] <= rc2);
+        k += 1;
     }
     h
+}
+
+/// For each 4-bit mask, the positions of its set bits, packed to the front.
+#[cfg(target_arch = "x86_64")]
+const PACKED_BITS: [[u32; 4]; 16] = {
+    let mut t = [[0u32; 4]; 16];
+    let mut m = 0;
+    while m < 16 {
+        let (mut j, mut b) = (0, 0);
+        while b < 4 {
+            if m & (1 << b) != 0 {
+                t[m][j] = b as u32;
+                j += 1;
+            }
+            b += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// [`compact_within`] four indices at a time: one comparison gives a 4-bit mask, whose set positions
+/// are stored at once from a table; the count advances by the mask's population. The scalar loop's
+/// one-element-per-cycle dependency on the count goes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn compact_within_avx2(d2: &[f64], rc2: f64, hits: &mut [u32]) -> usize {
+    use std::arch::x86_64::*;
+    let n = d2.len();
+    assert!(hits.len() >= n);
+    let limit = _mm256_set1_pd(rc2);
+    let (mut k, mut h) = (0, 0);
+    while k + 4 <= n {
+        // SAFETY: k + 4 <= n = d2.len(), and h <= k, so h + 4 <= hits.len(); unaligned loads/stores.
+        unsafe {
+            let d = _mm256_loadu_pd(d2.as_ptr().add(k));
+            let mask = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(d, limit)) as usize;
+            let packed = _mm_loadu_si128(PACKED_BITS[mask].as_ptr().cast());
+            let idx = _mm_add_epi32(packed, _mm_set1_epi32(k as i32));
+            _mm_storeu_si128(hits.as_mut_ptr().add(h).cast(), idx);
+            h += mask.count_ones() as usize;
+        }
+        k += 4;
+    }
+    compact_within_scalar(d2, rc2, hits, k, h)
 }
 
 /// Candidate neighbours of an atom: the atoms in `slots`, translated by `shift`.
@@ -921,6 +981,40 @@ impl VerletList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compaction_keeps_the_same_indices_on_every_path() {
+        // Values at, just below and just above the limit, NaN and infinities, in every run length
+        // up to 19 (the vector path's tail included).
+        let rc2 = 6.25;
+        let pool = [
+            0.0,
+            6.25,
+            6.25f64.next_down(),
+            6.25f64.next_up(),
+            f64::NAN,
+            f64::INFINITY,
+            1.0,
+            100.0,
+        ];
+        let mut state = 7u64;
+        for n in 0..20 {
+            let d2: Vec<f64> = (0..n)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    pool[(state >> 61) as usize]
+                })
+                .collect();
+            let expected: Vec<u32> = (0..n as u32).filter(|&k| d2[k as usize] <= rc2).collect();
+            let mut hits = vec![u32::MAX; n];
+            let h = compact_within_scalar(&d2, rc2, &mut hits, 0, 0);
+            assert_eq!(hits[..h], expected[..]);
+            let h = compact_within(&d2, rc2, &mut hits);
+            assert_eq!(hits[..h], expected[..]);
+        }
+    }
 
     fn brute_force(l: &Lattice, pos: &[Vector3<f64>], rc: f64) -> Vec<Vec<(usize, [i32; 3], f64)>> {
         let mut out = vec![Vec::new(); pos.len()];
