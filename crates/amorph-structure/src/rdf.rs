@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::neighbors::{CellGrid, PairScan, SCAN_BINS_PER_CUTOFF};
+use crate::neighbors::{CellGrid, PairScan};
 use crate::structure::Structure;
 use crate::trajectory::Trajectory;
 
@@ -121,7 +121,7 @@ impl Accumulator {
             .collect();
         let dr = self.rmax / self.bins as f64;
         let bins = self.bins;
-        let grid = CellGrid::with_bins(s.lattice(), s.positions(), self.rmax, SCAN_BINS_PER_CUTOFF)?;
+        let grid = CellGrid::new(s.lattice(), s.positions(), self.rmax)?;
         // Ordered pair counts per (centre kind, neighbour kind, bin): integers, so the parallel sum is
         // exact and independent of the thread count.
         // Pairs at exactly rmax are outside the last bin: keep d² < rmax², i.e. ≤ the double below it.
@@ -231,12 +231,7 @@ pub fn coordination_number(
     neighbor: Element,
     cutoff: f64,
 ) -> Result<f64> {
-    let grid = CellGrid::with_bins(
-        structure.lattice(),
-        structure.positions(),
-        cutoff,
-        SCAN_BINS_PER_CUTOFF,
-    )?;
+    let grid = CellGrid::new(structure.lattice(), structure.positions(), cutoff)?;
     let species = structure.species();
     let centers = species.iter().filter(|&&e| e == center).count();
     if centers == 0 {
