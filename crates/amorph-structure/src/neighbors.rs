@@ -328,7 +328,7 @@ impl CellGrid {
 
 /// Distance tests of one atom against runs of candidates, vectorised over each run (the coordinates
 /// by axis of a [`CellGrid`]); holds the scratch so that it is allocated once per work unit.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct PairScan {
     d2: Vec<f64>,
     hits: Vec<u32>,
@@ -669,14 +669,13 @@ struct Scratch {
 }
 
 /// The pairs found by one chunk of bins: `slots`/`ids` hold `len` kept entries, `counts` one count
-/// per slot of the chunk, `d2` is scratch for the distances of a run of candidates.
+/// per slot of the chunk; `scan` holds the distance tests' scratch.
 #[derive(Debug, Clone, Default)]
 struct ChunkPairs {
     slots: Vec<u32>,
     ids: Vec<u16>,
     counts: Vec<u32>,
-    d2: Vec<f64>,
-    hits: Vec<u32>,
+    scan: PairScan,
     len: usize,
 }
 
@@ -777,19 +776,15 @@ impl VerletList {
                 }
             }
         }
-        // Coordinates by axis, so that the distance loop over a run of candidates vectorises.
-        let [px, py, pz] = &grid.axes;
         let bins = grid.par_chunks();
         chunks.resize_with(bins.len(), ChunkPairs::default);
         chunks.par_iter_mut().zip(bins).for_each(|(buf, bins)| {
-            // `len` marks the kept prefix of `slots`/`ids`; candidates are written branch-free and
-            // kept only if within reach.
+            // `len` marks the kept prefix of `slots`/`ids`.
             let ChunkPairs {
                 slots,
                 ids,
                 counts,
-                d2,
-                hits,
+                scan,
                 len,
             } = buf;
             counts.clear();
@@ -804,28 +799,11 @@ impl VerletList {
                 let first = *len;
                 for c in runs {
                     let id = shift_id(c.shift);
-                    let r = c.slots.clone();
-                    // Centre moved by −shift instead of every candidate by +shift.
-                    let ri = grid.pos[p] - c.shift_cart;
-                    d2.clear();
-                    d2.extend(px[r.clone()].iter().zip(&py[r.clone()]).zip(&pz[r.clone()]).map(
-                        |((x, y), z)| {
-                            let (dx, dy, dz) = (x - ri.x, y - ri.y, z - ri.z);
-                            dx * dx + dy * dy + dz * dz
-                        },
-                    ));
-                    hits.resize(d2.len(), 0);
-                    let h = compact_within(d2, rc2, hits);
-                    let out_slots = &mut slots[*len..*len + r.len()];
-                    let out_ids = &mut ids[*len..*len + r.len()];
-                    let mut n = 0;
-                    for &k in &hits[..h] {
-                        let q = r.start + k as usize;
-                        out_slots[n] = q as u32;
-                        out_ids[n] = id;
-                        n += usize::from(q != c.skip);
-                    }
-                    *len += n;
+                    scan.within(grid, p, c, rc2, |q, _| {
+                        slots[*len] = q as u32;
+                        ids[*len] = id;
+                        *len += 1;
+                    });
                 }
                 counts.push((*len - first) as u32);
             });
