@@ -6,6 +6,8 @@
 //! exceeds the cell's perpendicular width the block spans several periodic images, so every image within
 //! the cutoff is found — small and skewed cells are handled exactly.
 
+use std::mem::MaybeUninit;
+
 use nalgebra::Vector3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -353,10 +355,12 @@ impl PairScan {
             self.hits.resize(m, 0);
         }
         let h = squared_distances_within(
+            // From the run on to the end of the grid: the vector path reads up to three slots
+            // past the run rather than finishing it one by one.
             [
-                &grid.axes[0][r.clone()],
-                &grid.axes[1][r.clone()],
-                &grid.axes[2][r.clone()],
+                &grid.axes[0][r.start..],
+                &grid.axes[1][r.start..],
+                &grid.axes[2][r.start..],
             ],
             [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]],
             [c.shift_cart.x, c.shift_cart.y, c.shift_cart.z],
@@ -373,8 +377,9 @@ impl PairScan {
     }
 }
 
-/// Squared distances from `origin` to the points `x` (given by axis) translated by `shift`, into `d2`;
-/// the indices within `rc2` go, in order, to the front of `hits`, and their number is returned.
+/// Squared distances from `origin` to the first `d2.len()` points of `x` (given by axis; the slices
+/// may run on, and are then read up to three points further) translated by `shift`, into `d2`; the
+/// indices within `rc2` go, in order, to the front of `hits`, and their number is returned.
 /// (x − origin) is taken first, so that a self image comes out as the exact lattice vector.
 fn squared_distances_within(
     x: [&[f64]; 3],
@@ -384,36 +389,40 @@ fn squared_distances_within(
     d2: &mut [f64],
     hits: &mut [u32],
 ) -> usize {
-    let n = d2.len();
-    let (xs, ys, zs) = (&x[0][..n], &x[1][..n], &x[2][..n]);
-    // Separate passes: the first vectorises.
-    for k in 0..n {
-        let dx = (xs[k] - origin[0]) + shift[0];
-        let dy = (ys[k] - origin[1]) + shift[1];
-        let dz = (zs[k] - origin[2]) + shift[2];
-        d2[k] = dx * dx + dy * dy + dz * dz;
-    }
-    compact_within(d2, rc2, &mut hits[..n])
-}
-
-/// Writes to the front of `hits` the indices k with `d2[k] <= rc2`, in order, and returns how many.
-fn compact_within(d2: &[f64], rc2: f64, hits: &mut [u32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
-        return unsafe { compact_within_avx2(d2, rc2, hits) };
+        return unsafe { squared_distances_within_avx2(x, origin, shift, rc2, d2, hits) };
     }
-    compact_within_scalar(d2, rc2, hits, 0, 0)
+    squared_distances_within_scalar(x, origin, shift, rc2, d2, hits, 0, 0)
 }
 
-/// [`compact_within`] from index `k` on, `h` indices already kept: branch-free, every index is
-/// written and kept by advancing the count.
-fn compact_within_scalar(d2: &[f64], rc2: f64, hits: &mut [u32], mut k: usize, mut h: usize) -> usize {
-    let hits = &mut hits[..d2.len()];
-    while k < d2.len() {
-        hits[h] = k as u32;
-        h += usize::from(d2[k] <= rc2);
-        k += 1;
+/// [`squared_distances_within`] from index `k` on, `h` indices already kept. The distances are taken
+/// in one pass (which vectorises) and compacted in a second, branch-free: every index is written and
+/// kept by advancing the count.
+#[allow(clippy::too_many_arguments)]
+fn squared_distances_within_scalar(
+    x: [&[f64]; 3],
+    origin: [f64; 3],
+    shift: [f64; 3],
+    rc2: f64,
+    d2: &mut [f64],
+    hits: &mut [u32],
+    k: usize,
+    mut h: usize,
+) -> usize {
+    let n = d2.len();
+    let (xs, ys, zs) = (&x[0][..n], &x[1][..n], &x[2][..n]);
+    for j in k..n {
+        let dx = (xs[j] - origin[0]) + shift[0];
+        let dy = (ys[j] - origin[1]) + shift[1];
+        let dz = (zs[j] - origin[2]) + shift[2];
+        d2[j] = dx * dx + dy * dy + dz * dz;
+    }
+    let hits = &mut hits[..n];
+    for (j, &d) in d2.iter().enumerate().skip(k) {
+        hits[h] = j as u32;
+        h += usize::from(d <= rc2);
     }
     h
 }
@@ -437,22 +446,45 @@ const PACKED_BITS: [[u32; 4]; 16] = {
     t
 };
 
-/// [`compact_within`] four indices at a time: one comparison gives a 4-bit mask, whose set positions
-/// are stored at once from a table; the count advances by the mask's population. The scalar loop's
-/// one-element-per-cycle dependency on the count goes.
+/// [`squared_distances_within`] four candidates at a time: the same operations in the same order as
+/// the scalar pass (so the same bits), then one comparison gives a 4-bit mask, whose set positions are
+/// stored at once from a table and counted by its population. The scalar compaction's
+/// one-element-per-cycle dependency on the count goes, and the distances are compared while still in
+/// registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,popcnt")]
-unsafe fn compact_within_avx2(d2: &[f64], rc2: f64, hits: &mut [u32]) -> usize {
+unsafe fn squared_distances_within_avx2(
+    x: [&[f64]; 3],
+    origin: [f64; 3],
+    shift: [f64; 3],
+    rc2: f64,
+    d2: &mut [f64],
+    hits: &mut [u32],
+) -> usize {
     use std::arch::x86_64::*;
     let n = d2.len();
-    assert!(hits.len() >= n);
+    let [xs, ys, zs] = x;
+    assert!(xs.len() >= n && ys.len() >= n && zs.len() >= n && hits.len() >= n);
+    let o = origin.map(|v| _mm256_set1_pd(v));
+    let t = shift.map(|v| _mm256_set1_pd(v));
+    // SAFETY (of the loads): callers pass k + 4 <= the length of every slice of x.
+    let r2_at = |k: usize| unsafe {
+        let dx = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(xs.as_ptr().add(k)), o[0]), t[0]);
+        let dy = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(ys.as_ptr().add(k)), o[1]), t[1]);
+        let dz = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(zs.as_ptr().add(k)), o[2]), t[2]);
+        _mm256_add_pd(
+            _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)),
+            _mm256_mul_pd(dz, dz),
+        )
+    };
     let limit = _mm256_set1_pd(rc2);
     let (mut k, mut h) = (0, 0);
     while k + 4 <= n {
-        // SAFETY: k + 4 <= n = d2.len(), and h <= k, so h + 4 <= hits.len(); unaligned loads/stores.
+        let r2 = r2_at(k);
+        // SAFETY: k + 4 <= n <= d2.len(), and h <= k, so h + 4 <= hits.len(); unaligned stores.
         unsafe {
-            let d = _mm256_loadu_pd(d2.as_ptr().add(k));
-            let mask = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(d, limit)) as usize;
+            _mm256_storeu_pd(d2.as_mut_ptr().add(k), r2);
+            let mask = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(r2, limit)) as usize;
             let packed = _mm_loadu_si128(PACKED_BITS[mask].as_ptr().cast());
             let idx = _mm_add_epi32(packed, _mm_set1_epi32(k as i32));
             _mm_storeu_si128(hits.as_mut_ptr().add(h).cast(), idx);
@@ -460,7 +492,20 @@ unsafe fn compact_within_avx2(d2: &[f64], rc2: f64, hits: &mut [u32]) -> usize {
         }
         k += 4;
     }
-    compact_within_scalar(d2, rc2, hits, k, h)
+    if k < n && k + 4 <= xs.len().min(ys.len()).min(zs.len()) {
+        // The last one to three points as a group of four, the lanes past the end masked off.
+        let r2 = r2_at(k);
+        let mut lanes = [0.0; 4];
+        // SAFETY: a store of four to a local array of four.
+        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), r2) };
+        d2[k..].copy_from_slice(&lanes[..n - k]);
+        let within = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(r2, limit)) as usize;
+        let mask = within & ((1 << (n - k)) - 1);
+        let kept = mask.count_ones() as usize;
+        hits[h..h + kept].copy_from_slice(&PACKED_BITS[mask].map(|b| b + k as u32)[..kept]);
+        return h + kept;
+    }
+    squared_distances_within_scalar(x, origin, shift, rc2, d2, hits, k, h)
 }
 
 /// Candidate neighbours of an atom: the atoms in `slots`, translated by `shift`.
@@ -478,20 +523,28 @@ pub(crate) struct Candidates {
 /// Neighbours of every atom within a cutoff. Built in O(N) with a cell list, in parallel; the result
 /// does not depend on the thread count. Entries are 24 bytes (index, image, distance); the Cartesian
 /// vector is available from [`vector`](Self::vector).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct NeighborList {
     cutoff: f64,
     pair_set: PairSet,
     lattice: Lattice,
     positions: Vec<Vector3<f64>>,
-    /// Entries, one vector per parallel work unit (kept apart to avoid a copy).
-    blocks: Vec<Vec<Neighbor>>,
-    /// Per atom: (block, start, count).
-    location: Vec<Span>,
+    /// Entries of every work unit in one allocation, each unit in its own region sized from an
+    /// estimate. Invariant: every range named by `location` below `entries.len()` is initialised;
+    /// the rest of a region (its unused tail) is not.
+    entries: Vec<MaybeUninit<Neighbor>>,
+    /// Entries of atoms whose unit outgrew its region, addressed from `entries.len()` on.
+    overflow: Vec<Neighbor>,
+    /// Per atom: (start, count).
+    location: Vec<(usize, u32)>,
 }
 
-/// Where an atom's entries are: (atom or block, start, count).
-type Span = (u32, u32, u32);
+/// Where an atom's entries went within a work unit: in its region, or in its overflow.
+#[derive(Clone, Copy)]
+enum Span {
+    Region(usize, u32),
+    Overflow(usize, u32),
+}
 
 impl NeighborList {
     /// Full neighbour list (every ordered pair) of a structure within `cutoff` Å.
@@ -507,57 +560,103 @@ impl NeighborList {
         let sphere = 4.0 / 3.0 * std::f64::consts::PI * cutoff.powi(3);
         let per_atom = positions.len() as f64 / lattice.volume() * sphere * if half { 0.5 } else { 1.0 };
         let expected = (1.15 * per_atom).ceil().min(1e6) as usize;
-        let blocks: Vec<(Vec<Neighbor>, Vec<Span>)> = grid
-            .par_chunks()
-            .map(|bins| {
-                let atoms = grid.bin_start[bins.end] - grid.bin_start[bins.start];
-                // Sized from the ideal-gas estimate so that it rarely grows.
-                let mut list: Vec<Neighbor> = Vec::with_capacity(atoms * expected + 256);
-                let mut spans: Vec<Span> = Vec::new();
+        // One allocation for the whole list rather than one per work unit: besides saving the
+        // copy, a single block is what glibc keeps and hands back on the next build of the same
+        // size (below 32 MB), where megabyte-sized blocks go back to the kernel on every free, and
+        // faulting fresh pages in took a third of a build.
+        let chunks = grid.chunks();
+        let capacity: Vec<usize> = chunks
+            .iter()
+            .map(|b| (grid.bin_start[b.end] - grid.bin_start[b.start]).saturating_mul(expected) + 256)
+            .collect();
+        let total = capacity.iter().try_fold(0usize, |acc, &c| acc.checked_add(c));
+        let mut entries: Vec<MaybeUninit<Neighbor>> = Vec::new();
+        if total.is_none_or(|t| entries.try_reserve_exact(t).is_err()) {
+            return Err(Error::InvalidArgument(format!(
+                "a {cutoff} Å neighbour list of {} atoms would need about {:.0} GB",
+                positions.len(),
+                positions.len() as f64 * per_atom * size_of::<Neighbor>() as f64 / 1e9
+            )));
+        }
+        let total = total.unwrap_or(0);
+        // SAFETY: the capacity was reserved just above, and `MaybeUninit` needs no initialisation.
+        unsafe { entries.set_len(total) };
+        let mut regions = Vec::with_capacity(chunks.len());
+        let mut rest = entries.as_mut_slice();
+        let mut base = 0;
+        for &c in &capacity {
+            let (region, tail) = rest.split_at_mut(c);
+            regions.push((base, region));
+            rest = tail;
+            base += c;
+        }
+        // Per unit: its overflow, and where each of its atoms' entries went.
+        type Unit = (Vec<Neighbor>, Vec<(u32, Span)>);
+        let units: Vec<Unit> = chunks
+            .into_par_iter()
+            .with_max_len(1)
+            .zip(regions)
+            .map(|(bins, (base, region))| {
+                let mut used = 0;
+                let mut overflow: Vec<Neighbor> = Vec::new();
+                let mut scratch: Vec<Neighbor> = Vec::new();
+                let mut spans = Vec::new();
                 let mut scan = PairScan::default();
                 grid.visit_runs(bins, half, |p, runs| {
-                    let oi = grid.offset[p];
                     let room: usize = runs.iter().map(|c| c.slots.len()).sum();
-                    list.reserve(room);
-                    let len = list.len();
-                    let out = &mut list.spare_capacity_mut()[..room];
-                    let mut n = 0;
-                    for c in runs {
-                        scan.within(&grid, p, c, rc2, |q, d2| {
-                            let oq = grid.offset[q];
-                            out[n].write(Neighbor {
-                                index: grid.original[q],
-                                image: [
-                                    c.shift[0] - oq[0] + oi[0],
-                                    c.shift[1] - oq[1] + oi[1],
-                                    c.shift[2] - oq[2] + oi[2],
-                                ],
-                                distance: d2.sqrt(),
-                            });
-                            n += 1;
-                        });
+                    let atom = grid.original[p];
+                    if room <= region.len() - used {
+                        let n =
+                            write_neighbors(&grid, &mut scan, p, runs, rc2, &mut region[used..used + room]);
+                        spans.push((atom, Span::Region(base + used, n as u32)));
+                        used += n;
+                        return;
                     }
-                    // SAFETY: the n entries after `len` were written above.
-                    unsafe { list.set_len(len + n) };
-                    spans.push((grid.original[p], len as u32, n as u32));
+                    // Near the end of the region: collect first, then place.
+                    scratch.clear();
+                    scratch.reserve(room);
+                    let n = write_neighbors(
+                        &grid,
+                        &mut scan,
+                        p,
+                        runs,
+                        rc2,
+                        &mut scratch.spare_capacity_mut()[..room],
+                    );
+                    // SAFETY: `write_neighbors` initialised the first n entries of the spare capacity.
+                    unsafe { scratch.set_len(n) };
+                    if n <= region.len() - used {
+                        for (slot, e) in region[used..used + n].iter_mut().zip(&scratch) {
+                            slot.write(*e);
+                        }
+                        spans.push((atom, Span::Region(base + used, n as u32)));
+                        used += n;
+                    } else {
+                        spans.push((atom, Span::Overflow(overflow.len(), n as u32)));
+                        overflow.extend_from_slice(&scratch);
+                    }
                 });
-                (list, spans)
+                (overflow, spans)
             })
             .collect();
-        let mut location = vec![(0u32, 0u32, 0u32); positions.len()];
-        let mut lists = Vec::with_capacity(blocks.len());
-        for (b, (list, spans)) in blocks.into_iter().enumerate() {
-            for (i, start, count) in spans {
-                location[i as usize] = (b as u32, start, count);
+        let mut location = vec![(0usize, 0u32); positions.len()];
+        let mut overflow = Vec::new();
+        for (spilled, spans) in units {
+            for (i, span) in spans {
+                location[i as usize] = match span {
+                    Span::Region(start, n) => (start, n),
+                    Span::Overflow(start, n) => (total + overflow.len() + start, n),
+                };
             }
-            lists.push(list);
+            overflow.extend_from_slice(&spilled);
         }
         Ok(NeighborList {
             cutoff,
             pair_set: pairs,
             lattice: lattice.clone(),
             positions: positions.to_vec(),
-            blocks: lists,
+            entries,
+            overflow,
             location,
         })
     }
@@ -579,13 +678,22 @@ impl NeighborList {
 
     /// Total number of stored neighbour entries.
     pub fn num_entries(&self) -> usize {
-        self.blocks.iter().map(Vec::len).sum()
+        self.location.iter().map(|&(_, n)| n as usize).sum()
     }
 
     /// Neighbours of atom `i` (in a half list, only the pairs stored under i).
     pub fn neighbors(&self, i: usize) -> &[Neighbor] {
-        let (b, start, count) = self.location[i];
-        &self.blocks[b as usize][start as usize..(start + count) as usize]
+        let (start, count) = self.location[i];
+        let end = start + count as usize;
+        match start.checked_sub(self.entries.len()) {
+            Some(s) => &self.overflow[s..s + count as usize],
+            None => {
+                let init = &self.entries[start..end];
+                // SAFETY: `build` initialised every entry of a range that `location` names below
+                // `entries.len()`, and `MaybeUninit<T>` has the layout of T.
+                unsafe { &*(std::ptr::from_ref(init) as *const [Neighbor]) }
+            }
+        }
     }
 
     /// Cartesian vector from atom `i` to its neighbour `n`, Å: `r_j + image·(a, b, c) − r_i`.
@@ -598,6 +706,60 @@ impl NeighborList {
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Neighbor)> + '_ {
         (0..self.natoms()).flat_map(move |i| self.neighbors(i).iter().map(move |n| (i, n)))
     }
+}
+
+/// Lists compare by their settings, cell, positions and each atom's neighbours in order (not by how
+/// the entries are laid out in memory).
+impl PartialEq for NeighborList {
+    fn eq(&self, other: &Self) -> bool {
+        self.cutoff == other.cutoff
+            && self.pair_set == other.pair_set
+            && self.lattice == other.lattice
+            && self.positions == other.positions
+            && self.natoms() == other.natoms()
+            && (0..self.natoms()).all(|i| self.neighbors(i) == other.neighbors(i))
+    }
+}
+
+impl std::fmt::Debug for NeighborList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NeighborList")
+            .field("cutoff", &self.cutoff)
+            .field("pair_set", &self.pair_set)
+            .field("natoms", &self.natoms())
+            .field("num_entries", &self.num_entries())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes the neighbours of slot p among `runs` to the front of `out` (which must hold every
+/// candidate) and returns how many there are.
+fn write_neighbors(
+    grid: &CellGrid,
+    scan: &mut PairScan,
+    p: usize,
+    runs: &[Candidates],
+    rc2: f64,
+    out: &mut [MaybeUninit<Neighbor>],
+) -> usize {
+    let oi = grid.offset[p];
+    let mut n = 0;
+    for c in runs {
+        scan.within(grid, p, c, rc2, |q, d2| {
+            let oq = grid.offset[q];
+            out[n].write(Neighbor {
+                index: grid.original[q],
+                image: [
+                    c.shift[0] - oq[0] + oi[0],
+                    c.shift[1] - oq[1] + oi[1],
+                    c.shift[2] - oq[2] + oi[2],
+                ],
+                distance: d2.sqrt(),
+            });
+            n += 1;
+        });
+    }
+    n
 }
 
 /// A half neighbour list with a skin, for molecular dynamics: pairs within `cutoff + skin` are stored
@@ -948,36 +1110,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compaction_keeps_the_same_indices_on_every_path() {
-        // Values at, just below and just above the limit, NaN and infinities, in every run length
-        // up to 19 (the vector path's tail included).
+    fn distance_scans_agree_bit_for_bit_on_every_path() {
+        // Points at, just inside and just outside the limit (d² = x² = 6.25 at x = 2.5), NaN and
+        // infinities, then arbitrary points under a shift, in every run length up to 19 (the vector
+        // path's tail included), alone and followed by points within the limit that must not be
+        // taken (the vector path reads them for its last group).
         let rc2 = 6.25;
         let pool = [
             0.0,
-            6.25,
-            6.25f64.next_down(),
-            6.25f64.next_up(),
+            2.5,
+            -2.5,
+            2.5f64.next_up(),
+            2.5f64.next_down(),
             f64::NAN,
             f64::INFINITY,
             1.0,
-            100.0,
         ];
         let mut state = 7u64;
-        for n in 0..20 {
-            let d2: Vec<f64> = (0..n)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    pool[(state >> 61) as usize]
-                })
-                .collect();
-            let expected: Vec<u32> = (0..n as u32).filter(|&k| d2[k as usize] <= rc2).collect();
-            let mut hits = vec![u32::MAX; n];
-            let h = compact_within_scalar(&d2, rc2, &mut hits, 0, 0);
-            assert_eq!(hits[..h], expected[..]);
-            let h = compact_within(&d2, rc2, &mut hits);
-            assert_eq!(hits[..h], expected[..]);
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for (arbitrary, padding) in [(false, 0), (true, 0), (false, 3), (true, 3)] {
+            for n in 0..20 {
+                let mut axes = [
+                    vec![0.0; n + padding],
+                    vec![0.0; n + padding],
+                    vec![0.0; n + padding],
+                ];
+                let (mut origin, mut shift) = ([0.0; 3], [0.0; 3]);
+                for j in 0..n {
+                    if arbitrary {
+                        for axis in &mut axes {
+                            axis[j] = (next() % 10_000) as f64 * 1e-3;
+                        }
+                    } else {
+                        axes[0][j] = pool[(next() % 8) as usize];
+                    }
+                }
+                if arbitrary {
+                    origin = [4.1, 3.9, 5.2];
+                    shift = [-1.3, 0.7, 2.9];
+                }
+                for (k, axis) in axes.iter_mut().enumerate() {
+                    axis[n..].fill(origin[k] - shift[k]);
+                }
+                let x = [&axes[0][..], &axes[1][..], &axes[2][..]];
+                let (mut d2, mut hits) = (vec![f64::NAN; n], vec![u32::MAX; n]);
+                let h = squared_distances_within_scalar(x, origin, shift, rc2, &mut d2, &mut hits, 0, 0);
+                let expected: Vec<u32> = (0..n as u32).filter(|&k| d2[k as usize] <= rc2).collect();
+                assert_eq!(hits[..h], expected[..]);
+                let (mut d2_any, mut hits_any) = (vec![f64::NAN; n], vec![u32::MAX; n]);
+                let h = squared_distances_within(x, origin, shift, rc2, &mut d2_any, &mut hits_any);
+                assert_eq!(hits_any[..h], expected[..]);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&d2_any), bits(&d2));
+            }
         }
     }
 
@@ -999,19 +1189,39 @@ mod tests {
         out
     }
 
+    /// Builds the full and the half list and checks them against [`brute_force`].
+    fn full_list_matching_brute_force(l: &Lattice, pos: &[Vector3<f64>], rc: f64) -> NeighborList {
+        let nl = NeighborList::build(l, pos, rc, PairSet::Full).unwrap();
+        for (i, want) in brute_force(l, pos, rc).iter().enumerate() {
+            let mut got: Vec<_> = nl
+                .neighbors(i)
+                .iter()
+                .map(|n| (n.index as usize, n.image, n.distance))
+                .collect();
+            got.sort_by_key(|a| (a.0, a.1));
+            assert_eq!(got.len(), want.len(), "atom {i}");
+            for (g, w) in got.iter().zip(want) {
+                assert_eq!((g.0, g.1), (w.0, w.1));
+                assert!((g.2 - w.2).abs() < 1e-12);
+            }
+        }
+        let half = NeighborList::build(l, pos, rc, PairSet::Half).unwrap();
+        assert_eq!(2 * half.num_entries(), nl.num_entries());
+        nl
+    }
+
+    /// `n` points spread over a cube of side `edge` at the origin.
+    fn scattered(n: usize, edge: f64) -> Vec<Vector3<f64>> {
+        (0..n)
+            .map(|k| Vector3::new(k as f64 * 0.37, k as f64 * 0.61, k as f64 * 0.83).map(|x| x % edge))
+            .collect()
+    }
+
     #[test]
     fn unusable_position_is_named_on_the_serial_and_the_parallel_path() {
         let l = Lattice::cubic(40.0).unwrap();
         for natoms in [100, 2 * PARALLEL_SLOTS] {
-            let mut pos: Vec<_> = (0..natoms)
-                .map(|k| {
-                    Vector3::new(
-                        k as f64 * 0.37 % 40.0,
-                        k as f64 * 0.61 % 40.0,
-                        k as f64 * 0.83 % 40.0,
-                    )
-                })
-                .collect();
+            let mut pos = scattered(natoms, 40.0);
             pos[natoms - 7].y = f64::NAN;
             pos[natoms - 3].x = f64::INFINITY;
             let err = NeighborList::build(&l, &pos, 3.0, PairSet::Full)
@@ -1025,24 +1235,18 @@ mod tests {
     fn tiny_cell_with_long_cutoff_finds_all_images() {
         let l = Lattice::from_parameters(2.5, 3.0, 2.8, 75.0, 100.0, 62.0).unwrap();
         let pos = vec![Vector3::new(0.1, 0.2, 0.3), Vector3::new(1.4, -0.7, 2.2)];
-        let rc = 6.0;
-        let nl = NeighborList::build(&l, &pos, rc, PairSet::Full).unwrap();
-        let bf = brute_force(&l, &pos, rc);
-        for (i, want) in bf.iter().enumerate() {
-            let mut got: Vec<_> = nl
-                .neighbors(i)
-                .iter()
-                .map(|n| (n.index, n.image, n.distance))
-                .collect();
-            got.sort_by_key(|a| (a.0, a.1));
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(want) {
-                assert_eq!((g.0 as usize, g.1), (w.0, w.1));
-                assert!((g.2 - w.2).abs() < 1e-12);
-            }
-        }
-        let half = NeighborList::build(&l, &pos, rc, PairSet::Half).unwrap();
-        assert_eq!(2 * half.num_entries(), nl.num_entries());
+        full_list_matching_brute_force(&l, &pos, 6.0);
+    }
+
+    #[test]
+    fn a_dense_cluster_outgrows_the_estimate_and_every_pair_is_still_listed() {
+        // 300 atoms in a 6 Å corner of a 30 Å cell: the estimate from the mean density is ~2
+        // neighbours per atom, the truth is ~100, so entries go to the overflow.
+        let l = Lattice::cubic(30.0).unwrap();
+        let pos = scattered(300, 6.0);
+        let nl = full_list_matching_brute_force(&l, &pos, 4.0);
+        assert!(!nl.overflow.is_empty());
+        assert_eq!(nl.clone(), nl);
     }
 
     #[test]
