@@ -446,6 +446,20 @@ const PACKED_BITS: [[u32; 4]; 16] = {
     t
 };
 
+/// For r = 0..4, a mask of four 64-bit lanes whose first r are set.
+#[cfg(target_arch = "x86_64")]
+const FIRST_LANES: [[i64; 4]; 4] = [[0, 0, 0, 0], [-1, 0, 0, 0], [-1, -1, 0, 0], [-1, -1, -1, 0]];
+
+/// For r = 0..=4, a mask of four 32-bit lanes whose first r are set.
+#[cfg(target_arch = "x86_64")]
+const FIRST_LANES_32: [[i32; 4]; 5] = [
+    [0, 0, 0, 0],
+    [-1, 0, 0, 0],
+    [-1, -1, 0, 0],
+    [-1, -1, -1, 0],
+    [-1, -1, -1, -1],
+];
+
 /// [`squared_distances_within`] four candidates at a time: the same operations in the same order as
 /// the scalar pass (so the same bits), then one comparison gives a 4-bit mask, whose set positions are
 /// stored at once from a table and counted by its population. The scalar compaction's
@@ -494,15 +508,21 @@ unsafe fn squared_distances_within_avx2(
     }
     if k < n && k + 4 <= xs.len().min(ys.len()).min(zs.len()) {
         // The last one to three points as a group of four, the lanes past the end masked off.
+        // (Masked stores: a copy of one to three elements would be a call to memmove.)
         let r2 = r2_at(k);
-        let mut lanes = [0.0; 4];
-        // SAFETY: a store of four to a local array of four.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), r2) };
-        d2[k..].copy_from_slice(&lanes[..n - k]);
         let within = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(r2, limit)) as usize;
         let mask = within & ((1 << (n - k)) - 1);
         let kept = mask.count_ones() as usize;
-        hits[h..h + kept].copy_from_slice(&PACKED_BITS[mask].map(|b| b + k as u32)[..kept]);
+        // SAFETY: only the first n − k lanes (ending at d2.len()) and the first `kept` lanes (h +
+        // kept <= n <= hits.len()) are stored.
+        unsafe {
+            let lanes = _mm256_loadu_si256(FIRST_LANES[n - k].as_ptr().cast());
+            _mm256_maskstore_pd(d2.as_mut_ptr().add(k), lanes, r2);
+            let packed = _mm_loadu_si128(PACKED_BITS[mask].as_ptr().cast());
+            let idx = _mm_add_epi32(packed, _mm_set1_epi32(k as i32));
+            let keep = _mm_loadu_si128(FIRST_LANES_32[kept].as_ptr().cast());
+            _mm_maskstore_epi32(hits.as_mut_ptr().add(h).cast(), keep, idx);
+        }
         return h + kept;
     }
     squared_distances_within_scalar(x, origin, shift, rc2, d2, hits, k, h)
