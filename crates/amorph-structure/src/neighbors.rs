@@ -377,6 +377,54 @@ impl PairScan {
     }
 }
 
+/// The translation added to each point of a distance scan: one for all (a run of bins), or one per
+/// point (a gathered [`Neighbourhood`]), given by axis.
+trait Shifts: Copy {
+    /// Translation of point j, Å.
+    fn at(self, j: usize) -> [f64; 3];
+    /// How many points have a translation.
+    fn len(self) -> usize;
+    /// Translations of points k..k + 4, by axis.
+    ///
+    /// # Safety
+    /// The CPU has AVX, and k + 4 <= `len()`.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn quad(self, k: usize) -> [std::arch::x86_64::__m256d; 3];
+}
+
+impl Shifts for [f64; 3] {
+    #[inline]
+    fn at(self, _: usize) -> [f64; 3] {
+        self
+    }
+    fn len(self) -> usize {
+        usize::MAX
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn quad(self, _: usize) -> [std::arch::x86_64::__m256d; 3] {
+        self.map(|v| std::arch::x86_64::_mm256_set1_pd(v))
+    }
+}
+
+impl Shifts for [&[f64]; 3] {
+    #[inline]
+    fn at(self, j: usize) -> [f64; 3] {
+        self.map(|s| s[j])
+    }
+    fn len(self) -> usize {
+        self.iter().map(|s| s.len()).min().unwrap_or(0)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn quad(self, k: usize) -> [std::arch::x86_64::__m256d; 3] {
+        // SAFETY: k + 4 <= len() (the caller's contract); unaligned loads.
+        self.map(|s| unsafe { std::arch::x86_64::_mm256_loadu_pd(s.as_ptr().add(k)) })
+    }
+}
+
 /// Squared distances from `origin` to the first `d2.len()` points of `x` (given by axis; the slices
 /// may run on, and are then read up to three points further) translated by `shift`, into `d2`; the
 /// indices within `rc2` go, in order, to the front of `hits`, and their number is returned.
@@ -384,7 +432,7 @@ impl PairScan {
 fn squared_distances_within(
     x: [&[f64]; 3],
     origin: [f64; 3],
-    shift: [f64; 3],
+    shift: impl Shifts,
     rc2: f64,
     d2: &mut [f64],
     hits: &mut [u32],
@@ -404,7 +452,7 @@ fn squared_distances_within(
 fn squared_distances_within_scalar(
     x: [&[f64]; 3],
     origin: [f64; 3],
-    shift: [f64; 3],
+    shift: impl Shifts,
     rc2: f64,
     d2: &mut [f64],
     hits: &mut [u32],
@@ -414,9 +462,10 @@ fn squared_distances_within_scalar(
     let n = d2.len();
     let (xs, ys, zs) = (&x[0][..n], &x[1][..n], &x[2][..n]);
     for j in k..n {
-        let dx = (xs[j] - origin[0]) + shift[0];
-        let dy = (ys[j] - origin[1]) + shift[1];
-        let dz = (zs[j] - origin[2]) + shift[2];
+        let t = shift.at(j);
+        let dx = (xs[j] - origin[0]) + t[0];
+        let dy = (ys[j] - origin[1]) + t[1];
+        let dz = (zs[j] - origin[2]) + t[2];
         d2[j] = dx * dx + dy * dy + dz * dz;
     }
     let hits = &mut hits[..n];
@@ -470,7 +519,7 @@ const FIRST_LANES_32: [[i32; 4]; 5] = [
 unsafe fn squared_distances_within_avx2(
     x: [&[f64]; 3],
     origin: [f64; 3],
-    shift: [f64; 3],
+    shift: impl Shifts,
     rc2: f64,
     d2: &mut [f64],
     hits: &mut [u32],
@@ -478,11 +527,12 @@ unsafe fn squared_distances_within_avx2(
     use std::arch::x86_64::*;
     let n = d2.len();
     let [xs, ys, zs] = x;
-    assert!(xs.len() >= n && ys.len() >= n && zs.len() >= n && hits.len() >= n);
+    let readable = xs.len().min(ys.len()).min(zs.len()).min(shift.len());
+    assert!(readable >= n && hits.len() >= n);
     let o = origin.map(|v| _mm256_set1_pd(v));
-    let t = shift.map(|v| _mm256_set1_pd(v));
-    // SAFETY (of the loads): callers pass k + 4 <= the length of every slice of x.
+    // SAFETY (of the loads): callers pass k + 4 <= `readable`.
     let r2_at = |k: usize| unsafe {
+        let t = shift.quad(k);
         let dx = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(xs.as_ptr().add(k)), o[0]), t[0]);
         let dy = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(ys.as_ptr().add(k)), o[1]), t[1]);
         let dz = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(zs.as_ptr().add(k)), o[2]), t[2]);
@@ -506,7 +556,7 @@ unsafe fn squared_distances_within_avx2(
         }
         k += 4;
     }
-    if k < n && k + 4 <= xs.len().min(ys.len()).min(zs.len()) {
+    if k < n && k + 4 <= readable {
         // The last one to three points as a group of four, the lanes past the end masked off.
         // (Masked stores: a copy of one to three elements would be a call to memmove.)
         let r2 = r2_at(k);
@@ -538,6 +588,101 @@ pub(crate) struct Candidates {
     pub shift: [i32; 3],
     /// The same translation, Å.
     pub shift_cart: Vector3<f64>,
+}
+
+/// The candidates of every atom of one home bin (a full list's: no cut for half lists), gathered
+/// contiguously with their translations, so that each atom tests them all in one pass rather than
+/// one short pass per run of bins.
+#[derive(Default)]
+struct Neighbourhood {
+    reach: Vec<Run>,
+    /// Coordinates, translations (Å) and lattice translations minus wrapping offsets of the
+    /// candidates, then three readable points that are never kept (so the vector pass need not
+    /// finish one point at a time).
+    x: [Vec<f64>; 3],
+    shift: [Vec<f64>; 3],
+    image: Vec<[i32; 3]>,
+    /// Original index of each candidate.
+    index: Vec<u32>,
+    /// Candidate number of the home bin's first atom under no translation, and that atom's slot.
+    home: usize,
+    home_slot: usize,
+    d2: Vec<f64>,
+    hits: Vec<u32>,
+}
+
+impl Neighbourhood {
+    /// Gathers the candidates of the atoms of bin `home`.
+    fn gather(&mut self, grid: &CellGrid, home: usize) {
+        grid.reachable(home, &mut self.reach);
+        for v in self.x.iter_mut().chain(&mut self.shift) {
+            v.clear();
+        }
+        self.image.clear();
+        self.index.clear();
+        self.home_slot = grid.bin_start[home];
+        for r in &self.reach {
+            let (lo, hi) = (grid.bin_start[r.first], grid.bin_start[r.end]);
+            if r.zero && (r.first..r.end).contains(&home) {
+                self.home = self.index.len() + (self.home_slot - lo);
+            }
+            for k in 0..3 {
+                self.x[k].extend_from_slice(&grid.axes[k][lo..hi]);
+                let len = self.shift[k].len();
+                self.shift[k].resize(len + (hi - lo), r.shift_cart[k]);
+            }
+            self.index.extend_from_slice(&grid.original[lo..hi]);
+            self.image.extend(
+                grid.offset[lo..hi]
+                    .iter()
+                    .map(|o| [r.shift[0] - o[0], r.shift[1] - o[1], r.shift[2] - o[2]]),
+            );
+        }
+        let n = self.index.len();
+        for v in self.x.iter_mut().chain(&mut self.shift) {
+            v.extend_from_slice(&[0.0; 3]);
+        }
+        self.d2.resize(n, 0.0);
+        self.hits.resize(n, 0);
+    }
+
+    /// Number of candidates.
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Writes the neighbours of slot p (an atom of the gathered home bin) to the front of `out`
+    /// (which must hold [`len`](Self::len) entries) and returns how many there are.
+    fn write_neighbors(
+        &mut self,
+        grid: &CellGrid,
+        p: usize,
+        rc2: f64,
+        out: &mut [MaybeUninit<Neighbor>],
+    ) -> usize {
+        let n = self.len();
+        let x = [&self.x[0][..], &self.x[1][..], &self.x[2][..]];
+        let shift = [&self.shift[0][..], &self.shift[1][..], &self.shift[2][..]];
+        let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
+        let h = squared_distances_within(x, origin, shift, rc2, &mut self.d2[..n], &mut self.hits[..n]);
+        let itself = self.home + (p - self.home_slot);
+        let oi = grid.offset[p];
+        let mut m = 0;
+        for &k in &self.hits[..h] {
+            let k = k as usize;
+            if k == itself {
+                continue;
+            }
+            let t = self.image[k];
+            out[m].write(Neighbor {
+                index: self.index[k],
+                image: [t[0] + oi[0], t[1] + oi[1], t[2] + oi[2]],
+                distance: self.d2[k].sqrt(),
+            });
+            m += 1;
+        }
+        m
+    }
 }
 
 /// Neighbours of every atom within a cutoff. Built in O(N) with a cell list, in parallel; the result
@@ -617,46 +762,33 @@ impl NeighborList {
             .with_max_len(1)
             .zip(regions)
             .map(|(bins, (base, region))| {
-                let mut used = 0;
-                let mut overflow: Vec<Neighbor> = Vec::new();
-                let mut scratch: Vec<Neighbor> = Vec::new();
-                let mut spans = Vec::new();
-                let mut scan = PairScan::default();
-                grid.visit_runs(bins, half, |p, runs| {
-                    let room: usize = runs.iter().map(|c| c.slots.len()).sum();
-                    let atom = grid.original[p];
-                    if room <= region.len() - used {
-                        let n =
-                            write_neighbors(&grid, &mut scan, p, runs, rc2, &mut region[used..used + room]);
-                        spans.push((atom, Span::Region(base + used, n as u32)));
-                        used += n;
-                        return;
-                    }
-                    // Near the end of the region: collect first, then place.
-                    scratch.clear();
-                    scratch.reserve(room);
-                    let n = write_neighbors(
-                        &grid,
-                        &mut scan,
-                        p,
-                        runs,
-                        rc2,
-                        &mut scratch.spare_capacity_mut()[..room],
-                    );
-                    // SAFETY: `write_neighbors` initialised the first n entries of the spare capacity.
-                    unsafe { scratch.set_len(n) };
-                    if n <= region.len() - used {
-                        for (slot, e) in region[used..used + n].iter_mut().zip(&scratch) {
-                            slot.write(*e);
+                let mut out = Placement {
+                    base,
+                    region,
+                    used: 0,
+                    overflow: Vec::new(),
+                    scratch: Vec::new(),
+                    spans: Vec::new(),
+                };
+                if half {
+                    let mut scan = PairScan::default();
+                    grid.visit_runs(bins, true, |p, runs| {
+                        let room = runs.iter().map(|c| c.slots.len()).sum();
+                        out.place(grid.original[p], room, |o| {
+                            write_neighbors(&grid, &mut scan, p, runs, rc2, o)
+                        });
+                    });
+                } else {
+                    let mut near = Neighbourhood::default();
+                    for home in bins {
+                        near.gather(&grid, home);
+                        for p in grid.bin_start[home]..grid.bin_start[home + 1] {
+                            let room = near.len();
+                            out.place(grid.original[p], room, |o| near.write_neighbors(&grid, p, rc2, o));
                         }
-                        spans.push((atom, Span::Region(base + used, n as u32)));
-                        used += n;
-                    } else {
-                        spans.push((atom, Span::Overflow(overflow.len(), n as u32)));
-                        overflow.extend_from_slice(&scratch);
                     }
-                });
-                (overflow, spans)
+                }
+                (out.overflow, out.spans)
             })
             .collect();
         let mut location = vec![(0usize, 0u32); positions.len()];
@@ -749,6 +881,55 @@ impl std::fmt::Debug for NeighborList {
             .field("natoms", &self.natoms())
             .field("num_entries", &self.num_entries())
             .finish_non_exhaustive()
+    }
+}
+
+/// Where one work unit puts its entries: its region of the list, while there is room, then its
+/// overflow.
+struct Placement<'a> {
+    /// Index of the region's first entry in the list.
+    base: usize,
+    region: &'a mut [MaybeUninit<Neighbor>],
+    used: usize,
+    overflow: Vec<Neighbor>,
+    scratch: Vec<Neighbor>,
+    /// Per atom of the unit: (atom, where its entries went).
+    spans: Vec<(u32, Span)>,
+}
+
+impl Placement<'_> {
+    /// Places the entries of `atom`, which `write` writes (at most `room` of them) to the front of the
+    /// slice it is given and counts.
+    fn place(&mut self, atom: u32, room: usize, write: impl FnOnce(&mut [MaybeUninit<Neighbor>]) -> usize) {
+        let free = self.region.len() - self.used;
+        if room <= free {
+            let n = write(&mut self.region[self.used..self.used + room]);
+            self.spans
+                .push((atom, Span::Region(self.base + self.used, n as u32)));
+            self.used += n;
+            return;
+        }
+        // Near the end of the region: collect first, then place.
+        self.scratch.clear();
+        self.scratch.reserve(room);
+        let n = write(&mut self.scratch.spare_capacity_mut()[..room]);
+        // SAFETY: `write` initialised the first n entries of the spare capacity.
+        unsafe { self.scratch.set_len(n) };
+        if n <= free {
+            for (slot, e) in self.region[self.used..self.used + n]
+                .iter_mut()
+                .zip(&self.scratch)
+            {
+                slot.write(*e);
+            }
+            self.spans
+                .push((atom, Span::Region(self.base + self.used, n as u32)));
+            self.used += n;
+        } else {
+            self.spans
+                .push((atom, Span::Overflow(self.overflow.len(), n as u32)));
+            self.overflow.extend_from_slice(&self.scratch);
+        }
     }
 }
 
@@ -1187,6 +1368,12 @@ mod tests {
                 assert_eq!(hits_any[..h], expected[..]);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&d2_any), bits(&d2));
+                // The same translation given per point (as a gathered neighbourhood does).
+                let per_point = shift.map(|t| vec![t; n + padding]);
+                let per_point = [&per_point[0][..], &per_point[1][..], &per_point[2][..]];
+                let h = squared_distances_within(x, origin, per_point, rc2, &mut d2_any, &mut hits_any);
+                assert_eq!(hits_any[..h], expected[..]);
+                assert_eq!(bits(&d2_any), bits(&d2));
             }
         }
     }
@@ -1225,8 +1412,17 @@ mod tests {
                 assert!((g.2 - w.2).abs() < 1e-12);
             }
         }
+        // The half list (built from runs of bins, not gathered neighbourhoods) holds the same
+        // entries, to the bit.
         let half = NeighborList::build(l, pos, rc, PairSet::Half).unwrap();
         assert_eq!(2 * half.num_entries(), nl.num_entries());
+        let full: std::collections::HashMap<_, _> = nl
+            .iter()
+            .map(|(i, n)| ((i, n.index, n.image), n.distance.to_bits()))
+            .collect();
+        for (i, n) in half.iter() {
+            assert_eq!(full.get(&(i, n.index, n.image)), Some(&n.distance.to_bits()));
+        }
         nl
     }
 
