@@ -601,9 +601,9 @@ struct Neighbourhood {
     /// finish one point at a time).
     x: [Vec<f64>; 3],
     shift: [Vec<f64>; 3],
-    image: Vec<[i32; 3]>,
-    /// Original index of each candidate.
-    index: Vec<u32>,
+    /// Per candidate: its original index, then its lattice translation minus its wrapping offset
+    /// (as two's-complement bits): the first 16 bytes of its entries, less the centre's offset.
+    head: Vec<[u32; 4]>,
     /// Candidate number of the home bin's first atom under no translation, and that atom's slot.
     home: usize,
     home_slot: usize,
@@ -618,27 +618,34 @@ impl Neighbourhood {
         for v in self.x.iter_mut().chain(&mut self.shift) {
             v.clear();
         }
-        self.image.clear();
-        self.index.clear();
+        self.head.clear();
         self.home_slot = grid.bin_start[home];
         for r in &self.reach {
             let (lo, hi) = (grid.bin_start[r.first], grid.bin_start[r.end]);
             if r.zero && (r.first..r.end).contains(&home) {
-                self.home = self.index.len() + (self.home_slot - lo);
+                self.home = self.head.len() + (self.home_slot - lo);
             }
             for k in 0..3 {
                 self.x[k].extend_from_slice(&grid.axes[k][lo..hi]);
                 let len = self.shift[k].len();
                 self.shift[k].resize(len + (hi - lo), r.shift_cart[k]);
             }
-            self.index.extend_from_slice(&grid.original[lo..hi]);
-            self.image.extend(
-                grid.offset[lo..hi]
+            let t = r.shift;
+            self.head.extend(
+                grid.original[lo..hi]
                     .iter()
-                    .map(|o| [r.shift[0] - o[0], r.shift[1] - o[1], r.shift[2] - o[2]]),
+                    .zip(&grid.offset[lo..hi])
+                    .map(|(&i, o)| {
+                        [
+                            i,
+                            (t[0] - o[0]) as u32,
+                            (t[1] - o[1]) as u32,
+                            (t[2] - o[2]) as u32,
+                        ]
+                    }),
             );
         }
-        let n = self.index.len();
+        let n = self.head.len();
         for v in self.x.iter_mut().chain(&mut self.shift) {
             v.extend_from_slice(&[0.0; 3]);
         }
@@ -648,7 +655,7 @@ impl Neighbourhood {
 
     /// Number of candidates.
     fn len(&self) -> usize {
-        self.index.len()
+        self.head.len()
     }
 
     /// Writes the neighbours of slot p (an atom of the gathered home bin) to the front of `out`
@@ -666,17 +673,21 @@ impl Neighbourhood {
         let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
         let h = squared_distances_within(x, origin, shift, rc2, &mut self.d2[..n], &mut self.hits[..n]);
         let itself = self.home + (p - self.home_slot);
-        let oi = grid.offset[p];
+        let oi = grid.offset[p].map(|o| o as u32);
         let mut m = 0;
         for &k in &self.hits[..h] {
             let k = k as usize;
             if k == itself {
                 continue;
             }
-            let t = self.image[k];
+            let e = self.head[k];
             out[m].write(Neighbor {
-                index: self.index[k],
-                image: [t[0] + oi[0], t[1] + oi[1], t[2] + oi[2]],
+                index: e[0],
+                image: [
+                    e[1].wrapping_add(oi[0]) as i32,
+                    e[2].wrapping_add(oi[1]) as i32,
+                    e[3].wrapping_add(oi[2]) as i32,
+                ],
                 distance: self.d2[k].sqrt(),
             });
             m += 1;
