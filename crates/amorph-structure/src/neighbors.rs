@@ -590,19 +590,18 @@ pub(crate) struct Candidates {
     pub shift_cart: Vector3<f64>,
 }
 
-/// The candidates of every atom of one home bin (a full list's: no cut for half lists), gathered
-/// contiguously with their translations, so that each atom tests them all in one pass rather than
-/// one short pass per run of bins.
+/// The candidates of every atom of one home bin, for full lists (half lists cut the runs per atom
+/// instead), gathered contiguously with their translations, so that each atom tests them all in one
+/// pass rather than one short pass per run of bins.
 #[derive(Default)]
 struct Neighbourhood {
     reach: Vec<Run>,
-    /// Coordinates, translations (Å) and lattice translations minus wrapping offsets of the
-    /// candidates, then three readable points that are never kept (so the vector pass need not
-    /// finish one point at a time).
+    /// Coordinates and translations (Å) of the candidates, by axis, then three readable points that
+    /// are never kept (so the vector pass need not finish one point at a time).
     x: [Vec<f64>; 3],
     shift: [Vec<f64>; 3],
     /// Per candidate: its original index, then its lattice translation minus its wrapping offset
-    /// (as two's-complement bits): the first 16 bytes of its entries, less the centre's offset.
+    /// (as two's-complement bits): its entry's index and image, less the centre's offset.
     head: Vec<[u32; 4]>,
     /// Candidate number of the home bin's first atom under no translation, and that atom's slot.
     home: usize,
