@@ -129,19 +129,19 @@ impl Accumulator {
         let stride = bins;
         let inv_dr = 1.0 / dr;
         let kind_of_slot: Vec<usize> = grid.original.iter().map(|&i| kind[i as usize]).collect();
-        let counts: Vec<u64> = grid
+        let once: Vec<u64> = grid
             .par_chunks()
             .map(|bins_range| {
                 let mut h = vec![0u64; ne * ne * stride];
                 let mut scan = PairScan::default();
+                // Each unordered pair is counted once here, under (its centre's kind, its
+                // neighbour's kind), and in both orders when the histograms are summed below.
                 grid.visit_runs(bins_range, true, |p, runs| {
-                    let ki = kind_of_slot[p];
+                    let row = kind_of_slot[p] * ne * stride;
                     for c in runs {
                         scan.within(&grid, p, c, rc2, |q, d2| {
                             let k = ((d2.sqrt() * inv_dr) as usize).min(bins - 1);
-                            let kj = kind_of_slot[q];
-                            h[(ki * ne + kj) * stride + k] += 1;
-                            h[(kj * ne + ki) * stride + k] += 1;
+                            h[row + kind_of_slot[q] * stride + k] += 1;
                         });
                     }
                 });
@@ -154,6 +154,13 @@ impl Accumulator {
                     a
                 },
             );
+        // Ordered pairs: (a, b) seen from a and from b.
+        let counts: Vec<u64> = (0..once.len())
+            .map(|i| {
+                let (ab, k) = (i / stride, i % stride);
+                once[i] + once[((ab % ne) * ne + ab / ne) * stride + k]
+            })
+            .collect();
         let natoms = s.len();
         let volume = s.volume();
         let n_of: Vec<f64> = (0..ne)
