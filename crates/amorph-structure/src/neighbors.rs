@@ -85,9 +85,7 @@ pub(crate) struct CellGrid {
     cutoff: f64,
     n: [usize; 3],
     lattice: Lattice,
-    /// Wrapped Cartesian positions in bin order.
-    pub(crate) pos: Vec<Vector3<f64>>,
-    /// The same coordinates by axis (x, y, z), for [`PairScan`].
+    /// Wrapped Cartesian positions in bin order, by axis (x, y, z), for [`PairScan`].
     axes: [Vec<f64>; 3],
     /// Original index of each binned atom.
     pub(crate) original: Vec<u32>,
@@ -108,7 +106,6 @@ impl CellGrid {
             cutoff,
             n: [1; 3],
             lattice: lattice.clone(),
-            pos: Vec::new(),
             axes: Default::default(),
             original: Vec::new(),
             offset: Vec::new(),
@@ -191,7 +188,9 @@ impl CellGrid {
         for k in 1..counts.len() {
             counts[k] += counts[k - 1];
         }
-        self.pos.resize(natoms, Vector3::zeros());
+        for axis in &mut self.axes {
+            axis.resize(natoms, 0.0);
+        }
         self.original.resize(natoms, 0);
         self.offset.resize(natoms, [0; 3]);
         // `next[b]` walks through bin b's slots; the bin starts stay in `bin_start`.
@@ -201,13 +200,11 @@ impl CellGrid {
         for (i, &(b, x, fl)) in bin_of.iter().enumerate() {
             let slot = next[b as usize];
             next[b as usize] += 1;
-            self.pos[slot] = x;
+            for (axis, &xk) in self.axes.iter_mut().zip(x.iter()) {
+                axis[slot] = xk;
+            }
             self.offset[slot] = fl;
             self.original[slot] = i as u32;
-        }
-        for (k, axis) in self.axes.iter_mut().enumerate() {
-            axis.clear();
-            axis.extend(self.pos.iter().map(|x| x[k]));
         }
         self.segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
         self.cutoff = cutoff;
