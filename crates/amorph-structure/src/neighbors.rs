@@ -374,62 +374,59 @@ impl PairScan {
     }
 }
 
-/// The translation added to each point of a distance scan: one for all (a run of bins), or one per
-/// point (a gathered [`Neighbourhood`]), given by axis.
-trait Shifts: Copy {
-    /// Translation of point j, Å.
-    fn at(self, j: usize) -> [f64; 3];
-    /// How many points have a translation.
-    fn len(self) -> usize;
-    /// Translations of points k..k + 4, by axis.
+/// The translation added to each point of a distance scan: one for the whole scan (a run of bins),
+/// or none (a gathered [`Neighbourhood`], whose points are stored translated).
+trait Translation: Copy {
+    /// Point coordinate `v` along `axis`, translated.
+    fn apply(self, axis: usize, v: f64) -> f64;
+    /// Four coordinates along `axis`, translated (the same operation as [`apply`](Self::apply)).
     ///
     /// # Safety
-    /// The CPU has AVX, and k + 4 <= `len()`.
+    /// The CPU has AVX.
     #[cfg(target_arch = "x86_64")]
-    unsafe fn quad(self, k: usize) -> [std::arch::x86_64::__m256d; 3];
+    unsafe fn apply4(self, axis: usize, v: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d;
 }
 
-impl Shifts for [f64; 3] {
+impl Translation for [f64; 3] {
     #[inline]
-    fn at(self, _: usize) -> [f64; 3] {
-        self
-    }
-    fn len(self) -> usize {
-        usize::MAX
+    fn apply(self, axis: usize, v: f64) -> f64 {
+        v + self[axis]
     }
     #[cfg(target_arch = "x86_64")]
     #[inline]
     #[target_feature(enable = "avx")]
-    unsafe fn quad(self, _: usize) -> [std::arch::x86_64::__m256d; 3] {
-        self.map(|v| std::arch::x86_64::_mm256_set1_pd(v))
+    unsafe fn apply4(self, axis: usize, v: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
+        use std::arch::x86_64::*;
+        _mm256_add_pd(v, _mm256_set1_pd(self[axis]))
     }
 }
 
-impl Shifts for [&[f64]; 3] {
+/// The points of the scan are stored with their translation already added.
+#[derive(Clone, Copy)]
+struct Translated;
+
+impl Translation for Translated {
     #[inline]
-    fn at(self, j: usize) -> [f64; 3] {
-        self.map(|s| s[j])
-    }
-    fn len(self) -> usize {
-        self.iter().map(|s| s.len()).min().unwrap_or(0)
+    fn apply(self, _: usize, v: f64) -> f64 {
+        v
     }
     #[cfg(target_arch = "x86_64")]
     #[inline]
     #[target_feature(enable = "avx")]
-    unsafe fn quad(self, k: usize) -> [std::arch::x86_64::__m256d; 3] {
-        // SAFETY: k + 4 <= len() (the caller's contract); unaligned loads.
-        self.map(|s| unsafe { std::arch::x86_64::_mm256_loadu_pd(s.as_ptr().add(k)) })
+    unsafe fn apply4(self, _: usize, v: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
+        v
     }
 }
 
 /// Squared distances from `origin` to the first `d2.len()` points of `x` (given by axis; the slices
 /// may run on, and are then read up to three points further) translated by `shift`, into `d2`; the
 /// indices within `rc2` go, in order, to the front of `hits`, and their number is returned.
-/// (x − origin) is taken first, so that a self image comes out as the exact lattice vector.
+/// The translation is added first, (x + t) − origin, so that points gathered already translated
+/// give the same bits.
 fn squared_distances_within(
     x: [&[f64]; 3],
     origin: [f64; 3],
-    shift: impl Shifts,
+    shift: impl Translation,
     rc2: f64,
     d2: &mut [f64],
     hits: &mut [u32],
@@ -449,7 +446,7 @@ fn squared_distances_within(
 fn squared_distances_within_scalar(
     x: [&[f64]; 3],
     origin: [f64; 3],
-    shift: impl Shifts,
+    shift: impl Translation,
     rc2: f64,
     d2: &mut [f64],
     hits: &mut [u32],
@@ -459,10 +456,9 @@ fn squared_distances_within_scalar(
     let n = d2.len();
     let (xs, ys, zs) = (&x[0][..n], &x[1][..n], &x[2][..n]);
     for j in k..n {
-        let t = shift.at(j);
-        let dx = (xs[j] - origin[0]) + t[0];
-        let dy = (ys[j] - origin[1]) + t[1];
-        let dz = (zs[j] - origin[2]) + t[2];
+        let dx = shift.apply(0, xs[j]) - origin[0];
+        let dy = shift.apply(1, ys[j]) - origin[1];
+        let dz = shift.apply(2, zs[j]) - origin[2];
         d2[j] = dx * dx + dy * dy + dz * dz;
     }
     let hits = &mut hits[..n];
@@ -516,7 +512,7 @@ const FIRST_LANES_32: [[i32; 4]; 5] = [
 unsafe fn squared_distances_within_avx2(
     x: [&[f64]; 3],
     origin: [f64; 3],
-    shift: impl Shifts,
+    shift: impl Translation,
     rc2: f64,
     d2: &mut [f64],
     hits: &mut [u32],
@@ -524,15 +520,14 @@ unsafe fn squared_distances_within_avx2(
     use std::arch::x86_64::*;
     let n = d2.len();
     let [xs, ys, zs] = x;
-    let readable = xs.len().min(ys.len()).min(zs.len()).min(shift.len());
+    let readable = xs.len().min(ys.len()).min(zs.len());
     assert!(readable >= n && hits.len() >= n);
     let o = origin.map(|v| _mm256_set1_pd(v));
     // SAFETY (of the loads): callers pass k + 4 <= `readable`.
     let r2_at = |k: usize| unsafe {
-        let t = shift.quad(k);
-        let dx = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(xs.as_ptr().add(k)), o[0]), t[0]);
-        let dy = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(ys.as_ptr().add(k)), o[1]), t[1]);
-        let dz = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(zs.as_ptr().add(k)), o[2]), t[2]);
+        let dx = _mm256_sub_pd(shift.apply4(0, _mm256_loadu_pd(xs.as_ptr().add(k))), o[0]);
+        let dy = _mm256_sub_pd(shift.apply4(1, _mm256_loadu_pd(ys.as_ptr().add(k))), o[1]);
+        let dz = _mm256_sub_pd(shift.apply4(2, _mm256_loadu_pd(zs.as_ptr().add(k))), o[2]);
         _mm256_add_pd(
             _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)),
             _mm256_mul_pd(dz, dz),
@@ -593,10 +588,9 @@ pub(crate) struct Candidates {
 #[derive(Default)]
 struct Neighbourhood {
     reach: Vec<Run>,
-    /// Coordinates and translations (Å) of the candidates, by axis, then three readable points that
-    /// are never kept (so the vector pass need not finish one point at a time).
+    /// Translated coordinates (Å) of the candidates, by axis, then three readable points that are
+    /// never kept (so the vector pass need not finish one point at a time).
     x: [Vec<f64>; 3],
-    shift: [Vec<f64>; 3],
     /// Per candidate: its original index, then its lattice translation minus its wrapping offset
     /// (as two's-complement bits): its entry's index and image, less the centre's offset.
     head: Vec<[u32; 4]>,
@@ -611,7 +605,7 @@ impl Neighbourhood {
     /// Gathers the candidates of the atoms of bin `home`.
     fn gather(&mut self, grid: &CellGrid, home: usize) {
         grid.reachable(home, &mut self.reach);
-        for v in self.x.iter_mut().chain(&mut self.shift) {
+        for v in &mut self.x {
             v.clear();
         }
         self.head.clear();
@@ -622,9 +616,8 @@ impl Neighbourhood {
                 self.home = self.head.len() + (self.home_slot - lo);
             }
             for k in 0..3 {
-                self.x[k].extend_from_slice(&grid.axes[k][lo..hi]);
-                let len = self.shift[k].len();
-                self.shift[k].resize(len + (hi - lo), r.shift_cart[k]);
+                let t = r.shift_cart[k];
+                self.x[k].extend(grid.axes[k][lo..hi].iter().map(|&v| v + t));
             }
             let t = r.shift;
             self.head.extend(
@@ -642,7 +635,7 @@ impl Neighbourhood {
             );
         }
         let n = self.head.len();
-        for v in self.x.iter_mut().chain(&mut self.shift) {
+        for v in &mut self.x {
             v.extend_from_slice(&[0.0; 3]);
         }
         self.d2.resize(n, 0.0);
@@ -665,9 +658,8 @@ impl Neighbourhood {
     ) -> usize {
         let n = self.len();
         let x = [&self.x[0][..], &self.x[1][..], &self.x[2][..]];
-        let shift = [&self.shift[0][..], &self.shift[1][..], &self.shift[2][..]];
         let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
-        let h = squared_distances_within(x, origin, shift, rc2, &mut self.d2[..n], &mut self.hits[..n]);
+        let h = squared_distances_within(x, origin, Translated, rc2, &mut self.d2[..n], &mut self.hits[..n]);
         let itself = self.home + (p - self.home_slot);
         let oi = grid.offset[p].map(|o| o as u32);
         let mut m = 0;
@@ -1375,10 +1367,10 @@ mod tests {
                 assert_eq!(hits_any[..h], expected[..]);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&d2_any), bits(&d2));
-                // The same translation given per point (as a gathered neighbourhood does).
-                let per_point = shift.map(|t| vec![t; n + padding]);
-                let per_point = [&per_point[0][..], &per_point[1][..], &per_point[2][..]];
-                let h = squared_distances_within(x, origin, per_point, rc2, &mut d2_any, &mut hits_any);
+                // The points stored translated (as a gathered neighbourhood does).
+                let moved = [0, 1, 2].map(|k| axes[k].iter().map(|&v| v + shift[k]).collect::<Vec<_>>());
+                let moved = [&moved[0][..], &moved[1][..], &moved[2][..]];
+                let h = squared_distances_within(moved, origin, Translated, rc2, &mut d2_any, &mut hits_any);
                 assert_eq!(hits_any[..h], expected[..]);
                 assert_eq!(bits(&d2_any), bits(&d2));
             }
