@@ -488,6 +488,25 @@ const PACKED_BITS: [[u32; 4]; 16] = {
     t
 };
 
+/// For each 8-bit mask, the positions of its set bits, packed to the front.
+#[cfg(target_arch = "x86_64")]
+const PACKED_BYTES: [[u8; 8]; 256] = {
+    let mut t = [[0u8; 8]; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut j, mut b) = (0, 0);
+        while b < 8 {
+            if m & (1 << b) != 0 {
+                t[m][j] = b as u8;
+                j += 1;
+            }
+            b += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
 /// For r = 0..4, a mask of four 64-bit lanes whose first r are set.
 #[cfg(target_arch = "x86_64")]
 const FIRST_LANES: [[i64; 4]; 4] = [[0, 0, 0, 0], [-1, 0, 0, 0], [-1, -1, 0, 0], [-1, -1, -1, 0]];
@@ -503,8 +522,8 @@ const FIRST_LANES_32: [[i32; 4]; 5] = [
 ];
 
 /// [`squared_distances_within`] four candidates at a time: the same operations in the same order as
-/// the scalar pass (so the same bits), then one comparison gives a 4-bit mask, whose set positions are
-/// stored at once from a table and counted by its population. The scalar compaction's
+/// the scalar pass (so the same bits), then one comparison gives a 4-bit mask; two such masks make a
+/// byte, whose set positions are stored at once from a table and counted by its population. The scalar compaction's
 /// one-element-per-cycle dependency on the count goes, and the distances are compared while still in
 /// registers.
 #[cfg(target_arch = "x86_64")]
@@ -535,6 +554,23 @@ unsafe fn squared_distances_within_avx2(
     };
     let limit = _mm256_set1_pd(rc2);
     let (mut k, mut h) = (0, 0);
+    // Eight at a time: one table lookup, store and count for the pair of groups.
+    while k + 8 <= n {
+        let (lo, hi) = (r2_at(k), r2_at(k + 4));
+        // SAFETY: k + 8 <= n <= d2.len(), and h <= k, so h + 8 <= hits.len(); unaligned stores.
+        unsafe {
+            _mm256_storeu_pd(d2.as_mut_ptr().add(k), lo);
+            _mm256_storeu_pd(d2.as_mut_ptr().add(k + 4), hi);
+            let mask = (_mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(lo, limit))
+                | (_mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(hi, limit)) << 4))
+                as usize;
+            let packed = _mm256_cvtepu8_epi32(_mm_loadl_epi64(PACKED_BYTES[mask].as_ptr().cast()));
+            let idx = _mm256_add_epi32(packed, _mm256_set1_epi32(k as i32));
+            _mm256_storeu_si256(hits.as_mut_ptr().add(h).cast(), idx);
+            h += mask.count_ones() as usize;
+        }
+        k += 8;
+    }
     while k + 4 <= n {
         let r2 = r2_at(k);
         // SAFETY: k + 4 <= n <= d2.len(), and h <= k, so h + 4 <= hits.len(); unaligned stores.
