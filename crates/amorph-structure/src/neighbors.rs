@@ -91,6 +91,9 @@ pub(crate) struct CellGrid {
     pub(crate) original: Vec<u32>,
     /// Integer part removed by wrapping, in bin order.
     pub(crate) offset: Vec<[i32; 3]>,
+    /// Original index and negated offset (as two's-complement bits), in bin order: the start of
+    /// each [`Neighbourhood`] candidate's entry.
+    index_and_image: Vec<[u32; 4]>,
     /// `bin_start[b]..bin_start[b + 1]` are the atoms of bin b.
     bin_start: Vec<usize>,
     /// [`axis_segments`] of each axis.
@@ -109,6 +112,7 @@ impl CellGrid {
             axes: Default::default(),
             original: Vec::new(),
             offset: Vec::new(),
+            index_and_image: Vec::new(),
             bin_start: Vec::new(),
             segments: Default::default(),
             bin_of: Vec::new(),
@@ -206,6 +210,16 @@ impl CellGrid {
             self.offset[slot] = fl;
             self.original[slot] = i as u32;
         }
+        self.index_and_image.clear();
+        self.index_and_image
+            .extend(self.original.iter().zip(&self.offset).map(|(&i, o)| {
+                [
+                    i,
+                    o[0].wrapping_neg() as u32,
+                    o[1].wrapping_neg() as u32,
+                    o[2].wrapping_neg() as u32,
+                ]
+            }));
         self.segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
         self.cutoff = cutoff;
         self.n = n;
@@ -619,7 +633,7 @@ pub(crate) struct Candidates {
 }
 
 /// The candidates of every atom of one home bin, for full lists (half lists cut the runs per atom
-/// instead), gathered contiguously with their translations, so that each atom tests them all in one
+/// instead), gathered contiguously and already translated, so that each atom tests them all in one
 /// pass rather than one short pass per run of bins.
 #[derive(Default)]
 struct Neighbourhood {
@@ -655,20 +669,15 @@ impl Neighbourhood {
                 let t = r.shift_cart[k];
                 self.x[k].extend(grid.axes[k][lo..hi].iter().map(|&v| v + t));
             }
-            let t = r.shift;
-            self.head.extend(
-                grid.original[lo..hi]
-                    .iter()
-                    .zip(&grid.offset[lo..hi])
-                    .map(|(&i, o)| {
-                        [
-                            i,
-                            (t[0] - o[0]) as u32,
-                            (t[1] - o[1]) as u32,
-                            (t[2] - o[2]) as u32,
-                        ]
-                    }),
-            );
+            let t = r.shift.map(|v| v as u32);
+            self.head.extend(grid.index_and_image[lo..hi].iter().map(|h| {
+                [
+                    h[0],
+                    h[1].wrapping_add(t[0]),
+                    h[2].wrapping_add(t[1]),
+                    h[3].wrapping_add(t[2]),
+                ]
+            }));
         }
         let n = self.head.len();
         for v in &mut self.x {
