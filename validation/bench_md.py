@@ -11,7 +11,9 @@ second and the ratios recorded in docs/benchmarks.md, each against LAMMPS with t
 
 The host's speed drifts by up to ~20 % within minutes (a virtual machine sharing its cores), and the
 2-thread run suffers most. With --rounds N (default 5) LAMMPS and the criterion bench run N times in
-turn; each round's ratios are printed, then their medians.
+turn; each round's ratios are printed, then their medians. Last, the bench's --paired mode times one
+and two threads alternately, 20 steps at a time (--paired N rounds, default 40; 0 skips it), and prints
+the median of the per-round speed-ups, which is the steadiest measure of the 2-thread speed-up here.
 """
 
 import argparse
@@ -79,6 +81,7 @@ def one_round():
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--paired", type=int, default=40)
     a = p.parse_args()
     rounds = []
     for k in range(a.rounds):
@@ -98,6 +101,10 @@ def main():
               f"2-thread speed-up {med(lambda x: x['amorph_2'] / x['amorph_1']):.2f}x "
               f"(range {min(r[rule]['amorph_2'] / r[rule]['amorph_1'] for r in rounds):.2f}-"
               f"{max(r[rule]['amorph_2'] / r[rule]['amorph_1'] for r in rounds):.2f})")
+    if a.paired > 0:
+        out = subprocess.run(["cargo", "bench", "-q", "-p", "amorph-md", "--bench", "lj_melt", "--", "--paired",
+                              str(a.paired)], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        print(out.strip())
 
 
 if __name__ == "__main__":
