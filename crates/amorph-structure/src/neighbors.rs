@@ -399,6 +399,12 @@ trait Translation: Copy {
     /// The CPU has AVX.
     #[cfg(target_arch = "x86_64")]
     unsafe fn apply4(self, axis: usize, v: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d;
+    /// Eight coordinates along `axis`, translated (the same operation again).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn apply8(self, axis: usize, v: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d;
 }
 
 impl Translation for [f64; 3] {
@@ -412,6 +418,13 @@ impl Translation for [f64; 3] {
     unsafe fn apply4(self, axis: usize, v: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
         use std::arch::x86_64::*;
         _mm256_add_pd(v, _mm256_set1_pd(self[axis]))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn apply8(self, axis: usize, v: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+        use std::arch::x86_64::*;
+        _mm512_add_pd(v, _mm512_set1_pd(self[axis]))
     }
 }
 
@@ -430,6 +443,12 @@ impl Translation for Translated {
     unsafe fn apply4(self, _: usize, v: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
         v
     }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn apply8(self, _: usize, v: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+        v
+    }
 }
 
 /// Squared distances from `origin` to the first `d2.len()` points of `x` (given by axis; the slices
@@ -446,11 +465,89 @@ fn squared_distances_within(
     hits: &mut [u32],
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
-        // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
-        return unsafe { squared_distances_within_avx2(x, origin, shift, rc2, d2, hits) };
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512vl") && has!("popcnt") {
+            // SAFETY: the CPU has AVX-512F, AVX-512VL and POPCNT (checked just above).
+            return unsafe { squared_distances_within_avx512(x, origin, shift, rc2, d2, hits) };
+        }
+        if has!("avx2") && has!("popcnt") {
+            // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
+            return unsafe { squared_distances_within_avx2(x, origin, shift, rc2, d2, hits) };
+        }
     }
     squared_distances_within_scalar(x, origin, shift, rc2, d2, hits, 0, 0)
+}
+
+/// [`squared_distances_within`] eight candidates at a time with AVX-512: the same operations in the
+/// same order as the scalar pass (so the same bits); the comparison's mask register selects the
+/// indices to keep, which one compress packs to the front. Masked loads and stores take the last one
+/// to seven candidates, so nothing past `d2.len()` is read.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+unsafe fn squared_distances_within_avx512(
+    x: [&[f64]; 3],
+    origin: [f64; 3],
+    shift: impl Translation,
+    rc2: f64,
+    d2: &mut [f64],
+    hits: &mut [u32],
+) -> usize {
+    use std::arch::x86_64::*;
+    let n = d2.len();
+    let [xs, ys, zs] = x;
+    assert!(xs.len() >= n && ys.len() >= n && zs.len() >= n && hits.len() >= n);
+    let o = origin.map(|v| _mm512_set1_pd(v));
+    let limit = _mm512_set1_pd(rc2);
+    // SAFETY: the CPU has AVX-512F (this function's contract); the callers' lanes end at n, within
+    // the slices, and masked-off lanes are not read.
+    let r2_at = |k: usize, lanes: __mmask8| unsafe {
+        let load = |s: &[f64]| _mm512_maskz_loadu_pd(lanes, s.as_ptr().add(k));
+        let dx = _mm512_sub_pd(shift.apply8(0, load(xs)), o[0]);
+        let dy = _mm512_sub_pd(shift.apply8(1, load(ys)), o[1]);
+        let dz = _mm512_sub_pd(shift.apply8(2, load(zs)), o[2]);
+        _mm512_add_pd(
+            _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
+            _mm512_mul_pd(dz, dz),
+        )
+    };
+    let mut index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let eight = _mm256_set1_epi32(8);
+    let (mut k, mut h) = (0, 0);
+    while k + 8 <= n {
+        let r2 = r2_at(k, 0xff);
+        let keep = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(r2, limit);
+        // SAFETY: k + 8 <= n = d2.len(); h <= k, so h + 8 <= n <= hits.len().
+        unsafe {
+            _mm512_storeu_pd(d2.as_mut_ptr().add(k), r2);
+            _mm256_storeu_si256(
+                hits.as_mut_ptr().add(h).cast(),
+                _mm256_maskz_compress_epi32(keep, index),
+            );
+        }
+        h += keep.count_ones() as usize;
+        index = _mm256_add_epi32(index, eight);
+        k += 8;
+    }
+    if k < n {
+        let lanes = ((1u32 << (n - k)) - 1) as __mmask8;
+        let r2 = r2_at(k, lanes);
+        let keep = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(lanes, r2, limit);
+        let kept = keep.count_ones() as usize;
+        // SAFETY: only the lanes below n − k are stored to d2, and the first `kept` (h + kept <= n)
+        // to hits.
+        unsafe {
+            _mm512_mask_storeu_pd(d2.as_mut_ptr().add(k), lanes, r2);
+            let first = ((1u32 << kept) - 1) as __mmask8;
+            _mm256_mask_storeu_epi32(
+                hits.as_mut_ptr().add(h).cast(),
+                first,
+                _mm256_maskz_compress_epi32(keep, index),
+            );
+        }
+        h += kept;
+    }
+    h
 }
 
 /// [`squared_distances_within`] from index `k` on, `h` indices already kept. The distances are taken
@@ -1407,19 +1504,58 @@ mod tests {
                 let h = squared_distances_within_scalar(x, origin, shift, rc2, &mut d2, &mut hits, 0, 0);
                 let expected: Vec<u32> = (0..n as u32).filter(|&k| d2[k as usize] <= rc2).collect();
                 assert_eq!(hits[..h], expected[..]);
-                let (mut d2_any, mut hits_any) = (vec![f64::NAN; n], vec![u32::MAX; n]);
-                let h = squared_distances_within(x, origin, shift, rc2, &mut d2_any, &mut hits_any);
-                assert_eq!(hits_any[..h], expected[..]);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&d2_any), bits(&d2));
+                for (path, d2_any, hits_any) in every_path(x, origin, shift, rc2, n) {
+                    assert_eq!(hits_any, expected, "{path}");
+                    assert_eq!(bits(&d2_any), bits(&d2), "{path}");
+                }
                 // The points stored translated (as a gathered neighbourhood does).
                 let moved = [0, 1, 2].map(|k| axes[k].iter().map(|&v| v + shift[k]).collect::<Vec<_>>());
                 let moved = [&moved[0][..], &moved[1][..], &moved[2][..]];
-                let h = squared_distances_within(moved, origin, Translated, rc2, &mut d2_any, &mut hits_any);
-                assert_eq!(hits_any[..h], expected[..]);
-                assert_eq!(bits(&d2_any), bits(&d2));
+                for (path, d2_any, hits_any) in every_path(moved, origin, Translated, rc2, n) {
+                    assert_eq!(hits_any, expected, "{path}, translated");
+                    assert_eq!(bits(&d2_any), bits(&d2), "{path}, translated");
+                }
             }
         }
+    }
+
+    /// The squared distances and kept indices of the first n points from the dispatching pass and
+    /// from each vector kernel this CPU can run.
+    fn every_path(
+        x: [&[f64]; 3],
+        origin: [f64; 3],
+        shift: impl Translation,
+        rc2: f64,
+        n: usize,
+    ) -> Vec<(&'static str, Vec<f64>, Vec<u32>)> {
+        let mut out = Vec::new();
+        let mut run = |path, f: &dyn Fn(&mut [f64], &mut [u32]) -> usize| {
+            let (mut d2, mut hits) = (vec![f64::NAN; n], vec![u32::MAX; n]);
+            let h = f(&mut d2, &mut hits);
+            hits.truncate(h);
+            out.push((path, d2, hits));
+        };
+        run("dispatch", &|d2, hits| {
+            squared_distances_within(x, origin, shift, rc2, d2, hits)
+        });
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("popcnt") {
+                // SAFETY: the CPU has AVX2 and POPCNT.
+                run("avx2", &|d2, hits| unsafe {
+                    squared_distances_within_avx2(x, origin, shift, rc2, d2, hits)
+                });
+            }
+            if has!("avx512f") && has!("avx512vl") && has!("popcnt") {
+                // SAFETY: the CPU has AVX-512F, AVX-512VL and POPCNT.
+                run("avx512", &|d2, hits| unsafe {
+                    squared_distances_within_avx512(x, origin, shift, rc2, d2, hits)
+                });
+            }
+        }
+        out
     }
 
     fn brute_force(l: &Lattice, pos: &[Vector3<f64>], rc: f64) -> Vec<Vec<(usize, [i32; 3], f64)>> {
