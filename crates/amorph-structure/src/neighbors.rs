@@ -254,6 +254,11 @@ impl CellGrid {
         out
     }
 
+    /// The slots of the atoms of bin `b`.
+    pub(crate) fn bin_slots(&self, b: usize) -> std::ops::Range<usize> {
+        self.bin_start[b]..self.bin_start[b + 1]
+    }
+
     /// The runs of bins within reach of `home`, each with its translation.
     fn reachable(&self, home: usize, out: &mut Vec<Run>) {
         out.clear();
@@ -733,7 +738,7 @@ pub(crate) struct Candidates {
 /// instead), gathered contiguously and already translated, so that each atom tests them all in one
 /// pass rather than one short pass per run of bins.
 #[derive(Default)]
-struct Neighbourhood {
+pub(crate) struct Neighbourhood {
     reach: Vec<Run>,
     /// Translated coordinates (Å) of the candidates, by axis, then three readable points that are
     /// never kept (so the vector pass need not finish one point at a time).
@@ -749,9 +754,19 @@ struct Neighbourhood {
 }
 
 impl Neighbourhood {
-    /// Gathers the candidates of the atoms of bin `home`.
-    fn gather(&mut self, grid: &CellGrid, home: usize) {
+    /// Gathers the candidates of the atoms of bin `home`. For a half list, only the runs under no
+    /// translation (in slot order) and then those under a positive one: an atom's half of the pairs
+    /// is then every candidate after itself (each unordered pair is kept by its lower slot when
+    /// untranslated, else by the atom that sees the other under the positive translation, and a
+    /// self image under its positive translation).
+    pub(crate) fn gather(&mut self, grid: &CellGrid, home: usize, half: bool) {
         grid.reachable(home, &mut self.reach);
+        if half {
+            self.reach.retain(|r| r.zero || r.positive);
+            // Untranslated runs first, by slot (stable: ties keep their order).
+            self.reach
+                .sort_by_key(|r| (!r.zero, if r.zero { r.first } else { 0 }));
+        }
         for v in &mut self.x {
             v.clear();
         }
@@ -791,26 +806,35 @@ impl Neighbourhood {
 
     /// Writes the neighbours of slot p (an atom of the gathered home bin) to the front of `out`
     /// (which must hold [`len`](Self::len) entries) and returns how many there are.
-    fn write_neighbors(
+    /// Writes the entries of the atoms of home bins `bins`.
+    fn write_all<const HALF: bool>(
+        &mut self,
+        grid: &CellGrid,
+        bins: std::ops::Range<usize>,
+        rc2: f64,
+        out: &mut Placement,
+    ) {
+        for home in bins {
+            self.gather(grid, home, HALF);
+            for p in grid.bin_start[home]..grid.bin_start[home + 1] {
+                let room = self.len();
+                out.place(grid.original[p], room, |o| {
+                    self.write_neighbors::<HALF>(grid, p, rc2, o)
+                });
+            }
+        }
+    }
+
+    fn write_neighbors<const HALF: bool>(
         &mut self,
         grid: &CellGrid,
         p: usize,
         rc2: f64,
         out: &mut [MaybeUninit<Neighbor>],
     ) -> usize {
-        let n = self.len();
-        let x = [&self.x[0][..], &self.x[1][..], &self.x[2][..]];
-        let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
-        let h = squared_distances_within(x, origin, Translated, rc2, &mut self.d2[..n], &mut self.hits[..n]);
-        let itself = self.home + (p - self.home_slot);
         let oi = grid.offset[p].map(|o| o as u32);
         let mut m = 0;
-        for &k in &self.hits[..h] {
-            let k = k as usize;
-            if k == itself {
-                continue;
-            }
-            let e = self.head[k];
+        self.within::<HALF>(grid, p, rc2, |e, d2| {
             out[m].write(Neighbor {
                 index: e[0],
                 image: [
@@ -818,11 +842,37 @@ impl Neighbourhood {
                     e[2].wrapping_add(oi[1]) as i32,
                     e[3].wrapping_add(oi[2]) as i32,
                 ],
-                distance: self.d2[k].sqrt(),
+                distance: d2.sqrt(),
             });
             m += 1;
-        }
+        });
         m
+    }
+
+    /// Calls `f(head, d2)` for every candidate of slot p (an atom of the gathered home bin) within
+    /// `rc2`, itself left out: `head` holds the candidate's original index and its image less p's
+    /// wrapping offset. With `HALF`, only the candidates after p (see [`gather`](Self::gather)).
+    #[inline(always)]
+    pub(crate) fn within<const HALF: bool>(
+        &mut self,
+        grid: &CellGrid,
+        p: usize,
+        rc2: f64,
+        mut f: impl FnMut([u32; 4], f64),
+    ) {
+        let itself = self.home + (p - self.home_slot);
+        let first = if HALF { itself + 1 } else { 0 };
+        let n = self.len() - first;
+        let x = [&self.x[0][first..], &self.x[1][first..], &self.x[2][first..]];
+        let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
+        let h = squared_distances_within(x, origin, Translated, rc2, &mut self.d2[..n], &mut self.hits[..n]);
+        for &k in &self.hits[..h] {
+            let k = first + k as usize;
+            if !HALF && k == itself {
+                continue;
+            }
+            f(self.head[k], self.d2[k - first]);
+        }
     }
 }
 
@@ -911,23 +961,11 @@ impl NeighborList {
                     scratch: Vec::new(),
                     spans: Vec::new(),
                 };
+                let mut near = Neighbourhood::default();
                 if half {
-                    let mut scan = PairScan::default();
-                    grid.visit_runs(bins, true, |p, runs| {
-                        let room = runs.iter().map(|c| c.slots.len()).sum();
-                        out.place(grid.original[p], room, |o| {
-                            write_neighbors(&grid, &mut scan, p, runs, rc2, o)
-                        });
-                    });
+                    near.write_all::<true>(&grid, bins, rc2, &mut out);
                 } else {
-                    let mut near = Neighbourhood::default();
-                    for home in bins {
-                        near.gather(&grid, home);
-                        for p in grid.bin_start[home]..grid.bin_start[home + 1] {
-                            let room = near.len();
-                            out.place(grid.original[p], room, |o| near.write_neighbors(&grid, p, rc2, o));
-                        }
-                    }
+                    near.write_all::<false>(&grid, bins, rc2, &mut out);
                 }
                 (out.overflow, out.spans)
             })
@@ -1072,36 +1110,6 @@ impl Placement<'_> {
             self.overflow.extend_from_slice(&self.scratch);
         }
     }
-}
-
-/// Writes the neighbours of slot p among `runs` to the front of `out` (which must hold every
-/// candidate) and returns how many there are.
-fn write_neighbors(
-    grid: &CellGrid,
-    scan: &mut PairScan,
-    p: usize,
-    runs: &[Candidates],
-    rc2: f64,
-    out: &mut [MaybeUninit<Neighbor>],
-) -> usize {
-    let oi = grid.offset[p];
-    let mut n = 0;
-    for c in runs {
-        scan.within(grid, p, c, rc2, |q, d2| {
-            let oq = grid.offset[q];
-            out[n].write(Neighbor {
-                index: grid.original[q],
-                image: [
-                    c.shift[0] - oq[0] + oi[0],
-                    c.shift[1] - oq[1] + oi[1],
-                    c.shift[2] - oq[2] + oi[2],
-                ],
-                distance: d2.sqrt(),
-            });
-            n += 1;
-        });
-    }
-    n
 }
 
 /// A half neighbour list with a skin, for molecular dynamics: pairs within `cutoff + skin` are stored
@@ -1592,16 +1600,24 @@ mod tests {
                 assert!((g.2 - w.2).abs() < 1e-12);
             }
         }
-        // The half list (built from runs of bins, not gathered neighbourhoods) holds the same
-        // entries, to the bit.
+        // The half list holds each unordered pair once (never also its reverse, never twice),
+        // with the full list's entry, to the bit.
         let half = NeighborList::build(l, pos, rc, PairSet::Half).unwrap();
         assert_eq!(2 * half.num_entries(), nl.num_entries());
         let full: std::collections::HashMap<_, _> = nl
             .iter()
             .map(|(i, n)| ((i, n.index, n.image), n.distance.to_bits()))
             .collect();
+        let mut seen = std::collections::HashSet::new();
         for (i, n) in half.iter() {
             assert_eq!(full.get(&(i, n.index, n.image)), Some(&n.distance.to_bits()));
+            assert!(seen.insert((i, n.index as usize, n.image)), "pair listed twice");
+        }
+        for &(i, j, image) in &seen {
+            assert!(
+                !seen.contains(&(j, i, image.map(|v| -v))),
+                "pair listed in both orders"
+            );
         }
         nl
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::neighbors::{CellGrid, PairScan};
+use crate::neighbors::{CellGrid, Neighbourhood, PairScan};
 use crate::structure::Structure;
 use crate::trajectory::Trajectory;
 
@@ -133,18 +133,19 @@ impl Accumulator {
             .par_chunks()
             .map(|bins_range| {
                 let mut h = vec![0u64; ne * ne * stride];
-                let mut scan = PairScan::default();
+                let mut near = Neighbourhood::default();
                 // Each unordered pair is counted once here, under (its centre's kind, its
                 // neighbour's kind), and in both orders when the histograms are summed below.
-                grid.visit_runs(bins_range, true, |p, runs| {
-                    let row = kind_of_slot[p] * ne * stride;
-                    for c in runs {
-                        scan.within(&grid, p, c, rc2, |q, d2| {
+                for home in bins_range {
+                    near.gather(&grid, home, true);
+                    for p in grid.bin_slots(home) {
+                        let row = kind_of_slot[p] * ne * stride;
+                        near.within::<true>(&grid, p, rc2, |e, d2| {
                             let k = ((d2.sqrt() * inv_dr) as usize).min(bins - 1);
-                            h[row + kind_of_slot[q] * stride + k] += 1;
+                            h[row + kind[e[0] as usize] * stride + k] += 1;
                         });
                     }
-                });
+                }
                 h
             })
             .reduce(
