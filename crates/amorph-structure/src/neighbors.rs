@@ -751,6 +751,16 @@ pub(crate) struct Neighbourhood {
     home_slot: usize,
     d2: Vec<f64>,
     hits: Vec<u32>,
+    /// Where the candidates start in `x` and `head` (a full list slides along a column of bins,
+    /// dropping the oldest layer at the front).
+    start: usize,
+    /// For a full list sliding along the last axis: the home bin the candidates are for, the
+    /// columns of bins around it (first bin of the column, translation along the first two axes,
+    /// Å), and per layer of the window its length and where its home column starts.
+    window: Option<usize>,
+    columns: Vec<(usize, [i32; 2], Vector3<f64>)>,
+    home_row: usize,
+    layers: [(usize, usize); 3],
 }
 
 impl Neighbourhood {
@@ -771,37 +781,144 @@ impl Neighbourhood {
             v.clear();
         }
         self.head.clear();
+        self.start = 0;
+        self.window = None;
         self.home_slot = grid.bin_start[home];
-        for r in &self.reach {
+        for k in 0..self.reach.len() {
+            let r = self.reach[k];
             let (lo, hi) = (grid.bin_start[r.first], grid.bin_start[r.end]);
             if r.zero && (r.first..r.end).contains(&home) {
                 self.home = self.head.len() + (self.home_slot - lo);
             }
-            for k in 0..3 {
-                let t = r.shift_cart[k];
-                self.x[k].extend(grid.axes[k][lo..hi].iter().map(|&v| v + t));
-            }
-            let t = r.shift.map(|v| v as u32);
-            self.head.extend(grid.index_and_image[lo..hi].iter().map(|h| {
-                [
-                    h[0],
-                    h[1].wrapping_add(t[0]),
-                    h[2].wrapping_add(t[1]),
-                    h[3].wrapping_add(t[2]),
-                ]
-            }));
+            self.append(grid, lo..hi, r.shift, r.shift_cart);
         }
-        let n = self.head.len();
+        self.pad();
+    }
+
+    /// Gathers the candidates of bin `home` for a full list. Along a column of bins (the last
+    /// axis, cutoff-wide bins, at least three of them) the candidates of the next home bin are
+    /// those of the previous one less its lowest layer of bins plus one new layer above, so only
+    /// that layer is gathered; elsewhere [`gather`](Self::gather).
+    fn slide(&mut self, grid: &CellGrid, home: usize) {
+        let n2 = grid.n[2];
+        let along = home % n2;
+        let layer_reach: usize = grid.segments[2][along].iter().map(|s| s.1 + 1 - s.0).sum();
+        if n2 < 3 || layer_reach != 3 {
+            return self.gather(grid, home, false);
+        }
+        if along > 0 && self.window == Some(home - 1) {
+            self.unpad();
+            self.start += self.layers[0].0;
+            self.layers.rotate_left(1);
+            self.layers[2] = self.append_layer(grid, along as i64 + 1);
+            if self.start > 4 * self.len() {
+                for v in &mut self.x {
+                    v.drain(..self.start);
+                }
+                self.head.drain(..self.start);
+                for layer in &mut self.layers {
+                    layer.1 -= self.start;
+                }
+                self.start = 0;
+            }
+        } else {
+            for v in &mut self.x {
+                v.clear();
+            }
+            self.head.clear();
+            self.start = 0;
+            self.columns.clear();
+            let n = grid.n;
+            let (i, j) = (home / (n[1] * n2), (home / n2) % n[1]);
+            self.home_row = home - along;
+            let (a, b) = (grid.lattice.vector(0), grid.lattice.vector(1));
+            for &(f0, l0, s0) in &grid.segments[0][i] {
+                for b0 in f0..=l0 {
+                    for &(f1, l1, s1) in &grid.segments[1][j] {
+                        for b1 in f1..=l1 {
+                            let cart = a * s0 as f64 + b * s1 as f64;
+                            self.columns.push(((b0 * n[1] + b1) * n2, [s0, s1], cart));
+                        }
+                    }
+                }
+            }
+            for (k, l) in (-1..=1).enumerate() {
+                self.layers[k] = self.append_layer(grid, along as i64 + l);
+            }
+        }
+        self.pad();
+        self.window = Some(home);
+        self.home_slot = grid.bin_start[home];
+        self.home = self.layers[1].1 - self.start;
+    }
+
+    /// Appends the bins of layer `layer` along the last axis (unwrapped: its translation is
+    /// `layer` div the number of bins) of every column; returns its length and where the home
+    /// bin's own column (untranslated along the first two axes) starts in it.
+    fn append_layer(&mut self, grid: &CellGrid, layer: i64) -> (usize, usize) {
+        let n2 = grid.n[2] as i64;
+        let (bin, s2) = (layer.rem_euclid(n2) as usize, layer.div_euclid(n2) as i32);
+        let c = grid.lattice.vector(2) * s2 as f64;
+        let first = self.head.len();
+        let mut home = first;
+        for k in 0..self.columns.len() {
+            let (row, [s0, s1], cart) = self.columns[k];
+            let b = row + bin;
+            if [s0, s1] == [0, 0] && row == self.home_row {
+                home = self.head.len();
+            }
+            self.append(
+                grid,
+                grid.bin_start[b]..grid.bin_start[b + 1],
+                [s0, s1, s2],
+                cart + c,
+            );
+        }
+        (self.head.len() - first, home)
+    }
+
+    /// Appends the atoms of `slots` under translation `shift` (`shift_cart` in Å).
+    fn append(
+        &mut self,
+        grid: &CellGrid,
+        slots: std::ops::Range<usize>,
+        shift: [i32; 3],
+        shift_cart: Vector3<f64>,
+    ) {
+        for k in 0..3 {
+            let t = shift_cart[k];
+            self.x[k].extend(grid.axes[k][slots.clone()].iter().map(|&v| v + t));
+        }
+        let t = shift.map(|v| v as u32);
+        self.head.extend(grid.index_and_image[slots].iter().map(|h| {
+            [
+                h[0],
+                h[1].wrapping_add(t[0]),
+                h[2].wrapping_add(t[1]),
+                h[3].wrapping_add(t[2]),
+            ]
+        }));
+    }
+
+    /// Three readable points after the candidates (never kept), and scratch for all of them.
+    fn pad(&mut self) {
         for v in &mut self.x {
             v.extend_from_slice(&[0.0; 3]);
         }
+        let n = self.len();
         self.d2.resize(n, 0.0);
         self.hits.resize(n, 0);
     }
 
+    fn unpad(&mut self) {
+        for v in &mut self.x {
+            v.truncate(v.len() - 3);
+        }
+    }
+
     /// Number of candidates.
     fn len(&self) -> usize {
-        self.head.len()
+        self.head.len() - self.start
     }
 
     /// Writes the neighbours of slot p (an atom of the gathered home bin) to the front of `out`
@@ -815,7 +932,11 @@ impl Neighbourhood {
         out: &mut Placement,
     ) {
         for home in bins {
-            self.gather(grid, home, HALF);
+            if HALF {
+                self.gather(grid, home, true);
+            } else {
+                self.slide(grid, home);
+            }
             for p in grid.bin_start[home]..grid.bin_start[home + 1] {
                 let room = self.len();
                 out.place(grid.original[p], room, |o| {
@@ -863,15 +984,17 @@ impl Neighbourhood {
         let itself = self.home + (p - self.home_slot);
         let first = if HALF { itself + 1 } else { 0 };
         let n = self.len() - first;
-        let x = [&self.x[0][first..], &self.x[1][first..], &self.x[2][first..]];
+        let from = self.start + first;
+        let x = [&self.x[0][from..], &self.x[1][from..], &self.x[2][from..]];
         let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
         let h = squared_distances_within(x, origin, Translated, rc2, &mut self.d2[..n], &mut self.hits[..n]);
+        let head = &self.head[from..];
         for &k in &self.hits[..h] {
-            let k = first + k as usize;
+            let k = k as usize;
             if !HALF && k == itself {
                 continue;
             }
-            f(self.head[k], self.d2[k - first]);
+            f(head[k], self.d2[k]);
         }
     }
 }
