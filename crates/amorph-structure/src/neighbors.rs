@@ -585,26 +585,8 @@ fn squared_distances_within_scalar(
     h
 }
 
-/// For each 4-bit mask, the positions of its set bits, packed to the front.
-#[cfg(target_arch = "x86_64")]
-const PACKED_BITS: [[u32; 4]; 16] = {
-    let mut t = [[0u32; 4]; 16];
-    let mut m = 0;
-    while m < 16 {
-        let (mut j, mut b) = (0, 0);
-        while b < 4 {
-            if m & (1 << b) != 0 {
-                t[m][j] = b as u32;
-                j += 1;
-            }
-            b += 1;
-        }
-        m += 1;
-    }
-    t
-};
-
-/// For each 8-bit mask, the positions of its set bits, packed to the front.
+/// For each 8-bit mask, the positions of its set bits, packed to the front (the first 16 rows serve
+/// 4-bit masks too).
 #[cfg(target_arch = "x86_64")]
 const PACKED_BYTES: [[u8; 8]; 256] = {
     let mut t = [[0u8; 8]; 256];
@@ -639,9 +621,9 @@ const FIRST_LANES_32: [[i32; 4]; 5] = [
 
 /// [`squared_distances_within`] four candidates at a time: the same operations in the same order as
 /// the scalar pass (so the same bits), then one comparison gives a 4-bit mask; two such masks make a
-/// byte, whose set positions are stored at once from a table and counted by its population. The scalar compaction's
-/// one-element-per-cycle dependency on the count goes, and the distances are compared while still in
-/// registers.
+/// byte, whose set positions are stored at once from a table and counted by its population. The
+/// scalar compaction's one-element-per-cycle dependency on the count goes, and the distances are
+/// compared while still in registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,popcnt")]
 unsafe fn squared_distances_within_avx2(
@@ -693,7 +675,7 @@ unsafe fn squared_distances_within_avx2(
         unsafe {
             _mm256_storeu_pd(d2.as_mut_ptr().add(k), r2);
             let mask = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(r2, limit)) as usize;
-            let packed = _mm_loadu_si128(PACKED_BITS[mask].as_ptr().cast());
+            let packed = _mm_cvtepu8_epi32(_mm_loadu_si32(PACKED_BYTES[mask].as_ptr().cast()));
             let idx = _mm_add_epi32(packed, _mm_set1_epi32(k as i32));
             _mm_storeu_si128(hits.as_mut_ptr().add(h).cast(), idx);
             h += mask.count_ones() as usize;
@@ -712,7 +694,7 @@ unsafe fn squared_distances_within_avx2(
         unsafe {
             let lanes = _mm256_loadu_si256(FIRST_LANES[n - k].as_ptr().cast());
             _mm256_maskstore_pd(d2.as_mut_ptr().add(k), lanes, r2);
-            let packed = _mm_loadu_si128(PACKED_BITS[mask].as_ptr().cast());
+            let packed = _mm_cvtepu8_epi32(_mm_loadu_si32(PACKED_BYTES[mask].as_ptr().cast()));
             let idx = _mm_add_epi32(packed, _mm_set1_epi32(k as i32));
             let keep = _mm_loadu_si128(FIRST_LANES_32[kept].as_ptr().cast());
             _mm_maskstore_epi32(hits.as_mut_ptr().add(h).cast(), keep, idx);
