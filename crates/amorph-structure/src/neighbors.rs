@@ -843,20 +843,85 @@ impl Neighbourhood {
         let c = grid.lattice.vector(2) * s2 as f64;
         let first = self.head.len();
         let mut home = first;
+        let mut total = 0;
+        for &(row, [s0, s1], _) in &self.columns {
+            if [s0, s1] == [0, 0] && row == self.home_row {
+                home = first + total;
+            }
+            total += grid.bin_slots(row + bin).len();
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            for v in &mut self.x {
+                v.reserve(total);
+            }
+            self.head.reserve(total);
+            // SAFETY: the CPU has AVX-512F, and room for `total` more candidates was reserved.
+            unsafe { self.append_layer_avx512(grid, bin, s2 as u32, c) };
+            return (total, home);
+        }
         for k in 0..self.columns.len() {
             let (row, [s0, s1], cart) = self.columns[k];
-            let b = row + bin;
-            if [s0, s1] == [0, 0] && row == self.home_row {
-                home = self.head.len();
-            }
-            self.append(
-                grid,
-                grid.bin_start[b]..grid.bin_start[b + 1],
-                [s0, s1, s2],
-                cart + c,
-            );
+            self.append(grid, grid.bin_slots(row + bin), [s0, s1, s2], cart + c);
         }
-        (self.head.len() - first, home)
+        (total, home)
+    }
+
+    /// The copies of [`append_layer`](Self::append_layer), eight coordinates (four heads) at a
+    /// time, the last few masked. The caller reserves room for the whole layer.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn append_layer_avx512(&mut self, grid: &CellGrid, bin: usize, s2: u32, c: Vector3<f64>) {
+        use std::arch::x86_64::*;
+        let mask = |left: usize, lanes: usize| {
+            if left >= lanes {
+                u32::MAX
+            } else {
+                (1u32 << left) - 1
+            }
+        };
+        let mut len = self.head.len();
+        let out = [
+            self.x[0].as_mut_ptr(),
+            self.x[1].as_mut_ptr(),
+            self.x[2].as_mut_ptr(),
+        ];
+        let heads = self.head.as_mut_ptr().cast::<i32>();
+        for &(row, [s0, s1], cart) in &self.columns {
+            let slots = grid.bin_slots(row + bin);
+            let m = slots.len();
+            let t = cart + c;
+            for k in 0..3 {
+                let src = grid.axes[k][slots.clone()].as_ptr();
+                let tk = _mm512_set1_pd(t[k]);
+                for i in (0..m).step_by(8) {
+                    let lanes = mask(m - i, 8) as __mmask8;
+                    // SAFETY: lanes past m are neither read nor written; the caller reserved room.
+                    unsafe {
+                        let v = _mm512_maskz_loadu_pd(lanes, src.add(i));
+                        _mm512_mask_storeu_pd(out[k].add(len + i), lanes, _mm512_add_pd(v, tk));
+                    }
+                }
+            }
+            let src = grid.index_and_image[slots].as_ptr().cast::<i32>();
+            let shift = _mm512_broadcast_i32x4(_mm_setr_epi32(0, s0, s1, s2 as i32));
+            for i in (0..4 * m).step_by(16) {
+                let lanes = mask(4 * m - i, 16) as __mmask16;
+                // SAFETY: as above, four u32 per head.
+                unsafe {
+                    let v = _mm512_maskz_loadu_epi32(lanes, src.add(i));
+                    _mm512_mask_storeu_epi32(heads.add(4 * len + i), lanes, _mm512_add_epi32(v, shift));
+                }
+            }
+            len += m;
+        }
+        // SAFETY: every candidate up to `len` was written above.
+        unsafe {
+            for v in &mut self.x {
+                v.set_len(len);
+            }
+            self.head.set_len(len);
+        }
     }
 
     /// Appends the atoms of `slots` under translation `shift` (`shift_cart` in Å).
