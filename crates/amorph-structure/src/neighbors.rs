@@ -98,9 +98,46 @@ pub(crate) struct CellGrid {
     bin_start: Vec<usize>,
     /// [`axis_segments`] of each axis.
     segments: [Vec<Vec<(usize, usize, i32)>>; 3],
-    /// Scratch of [`fill`](Self::fill): each atom's bin, wrapped Cartesian position and offset.
-    bin_of: Vec<(u32, Vector3<f64>, [i32; 3])>,
-    next_slot: Vec<usize>,
+    /// Scratch of [`fill`](Self::fill): each atom's bin, wrapped Cartesian position and offset,
+    /// and per block of atoms its count of atoms in each bin, then its next slot in each bin.
+    bin_of: Vec<Binned>,
+    block_slots: Vec<Vec<u32>>,
+}
+
+/// An atom's bin, wrapped Cartesian position (Å) and the lattice translation removed by wrapping.
+type Binned = (u32, Vector3<f64>, [i32; 3]);
+
+/// Where [`CellGrid::fill`]'s blocks of atoms write their slots, concurrently (each slot by one
+/// block only).
+struct SlotWriter {
+    axes: [*mut f64; 3],
+    original: *mut u32,
+    offset: *mut [i32; 3],
+    index_and_image: *mut [u32; 4],
+}
+
+// SAFETY: the blocks write disjoint slots (see `CellGrid::fill`).
+unsafe impl Sync for SlotWriter {}
+
+impl SlotWriter {
+    /// # Safety
+    /// `slot` is within the arrays, and no other thread writes it.
+    unsafe fn write(&self, slot: usize, atom: u32, x: Vector3<f64>, offset: [i32; 3]) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            for k in 0..3 {
+                *self.axes[k].add(slot) = x[k];
+            }
+            *self.original.add(slot) = atom;
+            *self.offset.add(slot) = offset;
+            *self.index_and_image.add(slot) = [
+                atom,
+                offset[0].wrapping_neg() as u32,
+                offset[1].wrapping_neg() as u32,
+                offset[2].wrapping_neg() as u32,
+            ];
+        }
+    }
 }
 
 impl CellGrid {
@@ -116,7 +153,7 @@ impl CellGrid {
             bin_start: Vec::new(),
             segments: Default::default(),
             bin_of: Vec::new(),
-            next_slot: Vec::new(),
+            block_slots: Vec::new(),
         };
         grid.fill(lattice, positions, cutoff)?;
         Ok(grid)
@@ -144,82 +181,142 @@ impl CellGrid {
         let reach = [0, 1, 2].map(|k| (cutoff * n[k] as f64 / widths[k]).ceil() as i64);
         let nbins = n[0] * n[1] * n[2];
         let natoms = positions.len();
-        // Each atom's bin, wrapped Cartesian position and offset go to its index first (element-wise,
-        // so in parallel for large systems), then are permuted into bin order in place of the
-        // previous build's.
+        // A counting sort in two parallel passes over blocks of atoms: each atom's bin, wrapped
+        // position and offset, with each block's count per bin; then, from each block's first slot
+        // in each bin, the atoms go to their slots (in index order within a bin, whatever the
+        // blocks, so the result does not depend on the thread count).
+        //
+        // Fractional coordinates as `Lattice::to_fractional` takes them (the same bits), written
+        // out: the generic matrix product is not inlined here.
+        let columns = |m: &nalgebra::Matrix3<f64>| [0, 1, 2].map(|i| [m[(0, i)], m[(1, i)], m[(2, i)]]);
+        let (inverse, matrix) = (columns(lattice.inverse()), columns(lattice.matrix()));
+        let bins_f = n.map(|v| v as f64);
+        let last = n.map(|v| v as u32 - 1);
         let bin_atom = |p: &Vector3<f64>| {
-            let f = lattice.to_fractional(p);
-            if f.iter().any(|x| !x.is_finite() || x.abs() > 1e9) {
-                return (u32::MAX, *p, [0; 3]);
+            let dot = |c: &[f64; 3], v: [f64; 3]| c[0] * v[0] + c[1] * v[1] + c[2] * v[2];
+            let v = [p.x, p.y, p.z];
+            let f = [dot(&inverse[0], v), dot(&inverse[1], v), dot(&inverse[2], v)];
+            if !f.iter().all(|x| x.abs() <= 1e9) {
+                return None;
             }
-            let mut fl = f.map(f64::floor);
-            let mut fw = f - fl;
-            // A coordinate a hair below an integer wraps to exactly 1.0: count it in the next cell,
-            // so that position = wrapped + offset·lattice still holds.
+            let (mut fw, mut fl, mut flat) = ([0.0; 3], [0i32; 3], 0u32);
             for k in 0..3 {
-                if fw[k] >= 1.0 {
-                    fw[k] = 0.0;
-                    fl[k] += 1.0;
+                // SAFETY (the three conversions): |f| ≤ 1e9, and 0 ≤ w < 1 below, so every
+                // value converted is in range; the saturating `as` costs half the binning time.
+                let t = unsafe { f[k].to_int_unchecked::<i64>() } as f64;
+                let mut lower = if t > f[k] { t - 1.0 } else { t };
+                let mut w = f[k] - lower;
+                // A coordinate a hair below an integer wraps to exactly 1.0: count it in the
+                // next cell, so that position = wrapped + offset·lattice still holds.
+                if w >= 1.0 {
+                    w = 0.0;
+                    lower += 1.0;
                 }
+                fw[k] = w;
+                fl[k] = unsafe { lower.to_int_unchecked::<i32>() };
+                let b = unsafe { (w * bins_f[k]).to_int_unchecked::<u32>() }.min(last[k]);
+                flat = flat * n[k] as u32 + b;
             }
-            let b = [0, 1, 2].map(|k| ((fw[k] * n[k] as f64) as usize).min(n[k] - 1));
-            let flat = (b[0] * n[1] + b[1]) * n[2] + b[2];
-            (
-                flat as u32,
-                lattice.to_cartesian(&fw),
-                [fl.x as i32, fl.y as i32, fl.z as i32],
-            )
+            let cart = Vector3::new(dot(&matrix[0], fw), dot(&matrix[1], fw), dot(&matrix[2], fw));
+            Some((flat, cart, fl))
         };
-        let bin_of = &mut self.bin_of;
-        if natoms >= PARALLEL_SLOTS {
-            positions.par_iter().map(bin_atom).collect_into_vec(bin_of);
+        // Each block counts into its own array of bins: a tiny cutoff (many more bins than atoms)
+        // keeps to one block.
+        let blocks = if natoms >= PARALLEL_SLOTS {
+            rayon::current_num_threads()
+                .min(natoms / 1024)
+                .min(4 * natoms / nbins)
+                .max(1)
         } else {
-            bin_of.clear();
-            bin_of.extend(positions.iter().map(bin_atom));
-        }
-        if let Some(i) = bin_of.iter().position(|b| b.0 == u32::MAX) {
+            1
+        };
+        let block_len = natoms.div_ceil(blocks).max(1);
+        self.bin_of.resize(natoms, (0, Vector3::zeros(), [0; 3]));
+        self.block_slots.resize_with(blocks, Vec::new);
+        // Pass 1; returns the first atom of the block with an unusable position.
+        let count = |(k, (atoms, counts)): (usize, (&mut [Binned], &mut Vec<u32>))| {
+            counts.clear();
+            counts.resize(nbins, 0);
+            let first = k * block_len;
+            for (i, out) in atoms.iter_mut().enumerate() {
+                let Some(binned) = bin_atom(&positions[first + i]) else {
+                    return Some(first + i);
+                };
+                counts[binned.0 as usize] += 1;
+                *out = binned;
+            }
+            None
+        };
+        let bad = if blocks > 1 {
+            self.bin_of
+                .par_chunks_mut(block_len)
+                .zip(self.block_slots.par_iter_mut())
+                .enumerate()
+                .map(count)
+                .reduce(|| None, |a, b| a.or(b))
+        } else {
+            self.bin_of
+                .chunks_mut(block_len)
+                .zip(self.block_slots.iter_mut())
+                .enumerate()
+                .map(count)
+                .fold(None, |a, b| a.or(b))
+        };
+        if let Some(i) = bad {
             return Err(Error::Structure(format!(
                 "atom {i} has an unusable position {:?}",
                 positions[i]
             )));
         }
-        let counts = &mut self.bin_start;
-        counts.clear();
-        counts.resize(nbins + 1, 0);
-        for &(b, ..) in bin_of.iter() {
-            counts[b as usize + 1] += 1;
+        // Bin starts, and each block's first slot in each bin.
+        self.bin_start.clear();
+        self.bin_start.reserve(nbins + 1);
+        let mut next = 0u32;
+        for b in 0..nbins {
+            self.bin_start.push(next as usize);
+            for slots in &mut self.block_slots {
+                let c = slots[b];
+                slots[b] = next;
+                next += c;
+            }
         }
-        for k in 1..counts.len() {
-            counts[k] += counts[k - 1];
-        }
+        self.bin_start.push(next as usize);
         for axis in &mut self.axes {
             axis.resize(natoms, 0.0);
         }
         self.original.resize(natoms, 0);
         self.offset.resize(natoms, [0; 3]);
-        // `next[b]` walks through bin b's slots; the bin starts stay in `bin_start`.
-        let next = &mut self.next_slot;
-        next.clear();
-        next.extend_from_slice(&counts[..nbins]);
-        for (i, &(b, x, fl)) in bin_of.iter().enumerate() {
-            let slot = next[b as usize];
-            next[b as usize] += 1;
-            for (axis, &xk) in self.axes.iter_mut().zip(x.iter()) {
-                axis[slot] = xk;
+        self.index_and_image.resize(natoms, [0; 4]);
+        // Pass 2: every block writes its atoms to its own slots.
+        let out = SlotWriter {
+            axes: [0, 1, 2].map(|k| self.axes[k].as_mut_ptr()),
+            original: self.original.as_mut_ptr(),
+            offset: self.offset.as_mut_ptr(),
+            index_and_image: self.index_and_image.as_mut_ptr(),
+        };
+        let place = |(k, (atoms, slots)): (usize, (&[Binned], &mut Vec<u32>))| {
+            let first = k * block_len;
+            for (i, &(b, x, fl)) in atoms.iter().enumerate() {
+                let slot = slots[b as usize] as usize;
+                slots[b as usize] += 1;
+                // SAFETY: the blocks' slot ranges in each bin are disjoint and within the
+                // arrays (sized to natoms above), so each slot is written once, by one block.
+                unsafe { out.write(slot, (first + i) as u32, x, fl) };
             }
-            self.offset[slot] = fl;
-            self.original[slot] = i as u32;
+        };
+        if blocks > 1 {
+            self.bin_of
+                .par_chunks(block_len)
+                .zip(self.block_slots.par_iter_mut())
+                .enumerate()
+                .for_each(place);
+        } else {
+            self.bin_of
+                .chunks(block_len)
+                .zip(self.block_slots.iter_mut())
+                .enumerate()
+                .for_each(place);
         }
-        self.index_and_image.clear();
-        self.index_and_image
-            .extend(self.original.iter().zip(&self.offset).map(|(&i, o)| {
-                [
-                    i,
-                    o[0].wrapping_neg() as u32,
-                    o[1].wrapping_neg() as u32,
-                    o[2].wrapping_neg() as u32,
-                ]
-            }));
         self.segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
         self.cutoff = cutoff;
         self.n = n;
@@ -1065,13 +1162,6 @@ pub struct NeighborList {
     location: Vec<(usize, u32)>,
 }
 
-/// Where an atom's entries went within a work unit: in its region, or in its overflow.
-#[derive(Clone, Copy)]
-enum Span {
-    Region(usize, u32),
-    Overflow(usize, u32),
-}
-
 impl NeighborList {
     /// Full neighbour list (every ordered pair) of a structure within `cutoff` Å.
     pub fn new(structure: &Structure, cutoff: f64) -> Result<Self> {
@@ -1116,8 +1206,11 @@ impl NeighborList {
             rest = tail;
             base += c;
         }
-        // Per unit: its overflow, and where each of its atoms' entries went.
-        type Unit = (Vec<Neighbor>, Vec<(u32, Span)>);
+        // Each unit writes where its atoms' entries start and how many there are; those that went
+        // to its overflow are placed after the list's end below.
+        let mut location = vec![(0usize, 0u32); positions.len()];
+        let located = Located(location.as_mut_ptr());
+        type Unit = (Vec<Neighbor>, Vec<(u32, usize, u32)>);
         let units: Vec<Unit> = chunks
             .into_par_iter()
             .with_max_len(1)
@@ -1129,7 +1222,8 @@ impl NeighborList {
                     used: 0,
                     overflow: Vec::new(),
                     scratch: Vec::new(),
-                    spans: Vec::new(),
+                    spilled: Vec::new(),
+                    located: &located,
                 };
                 let mut near = Neighbourhood::default();
                 if half {
@@ -1137,19 +1231,15 @@ impl NeighborList {
                 } else {
                     near.write_all::<false>(&grid, bins, rc2, &mut out);
                 }
-                (out.overflow, out.spans)
+                (out.overflow, out.spilled)
             })
             .collect();
-        let mut location = vec![(0usize, 0u32); positions.len()];
         let mut overflow = Vec::new();
-        for (spilled, spans) in units {
-            for (i, span) in spans {
-                location[i as usize] = match span {
-                    Span::Region(start, n) => (start, n),
-                    Span::Overflow(start, n) => (total + overflow.len() + start, n),
-                };
+        for (entries, spilled) in units {
+            for (atom, start, n) in spilled {
+                location[atom as usize] = (total + overflow.len() + start, n);
             }
-            overflow.extend_from_slice(&spilled);
+            overflow.extend_from_slice(&entries);
         }
         Ok(NeighborList {
             cutoff,
@@ -1242,8 +1332,25 @@ struct Placement<'a> {
     used: usize,
     overflow: Vec<Neighbor>,
     scratch: Vec<Neighbor>,
-    /// Per atom of the unit: (atom, where its entries went).
-    spans: Vec<(u32, Span)>,
+    /// Atoms whose entries went to the overflow: (atom, start in the overflow, count).
+    spilled: Vec<(u32, usize, u32)>,
+    located: &'a Located,
+}
+
+/// Each atom's (start, count) in the list, written by the work units concurrently (each atom by
+/// the one unit that holds it).
+struct Located(*mut (usize, u32));
+
+// SAFETY: every atom belongs to exactly one work unit, so no two threads write the same element.
+unsafe impl Sync for Located {}
+
+impl Located {
+    /// # Safety
+    /// `atom` is below the list's number of atoms, and only its unit writes it.
+    unsafe fn set(&self, atom: u32, start: usize, count: usize) {
+        // SAFETY: the caller's contract.
+        unsafe { *self.0.add(atom as usize) = (start, count as u32) };
+    }
 }
 
 impl Placement<'_> {
@@ -1253,8 +1360,8 @@ impl Placement<'_> {
         let free = self.region.len() - self.used;
         if room <= free {
             let n = write(&mut self.region[self.used..self.used + room]);
-            self.spans
-                .push((atom, Span::Region(self.base + self.used, n as u32)));
+            // SAFETY: `atom` is an atom of this unit.
+            unsafe { self.located.set(atom, self.base + self.used, n) };
             self.used += n;
             return;
         }
@@ -1271,12 +1378,11 @@ impl Placement<'_> {
             {
                 slot.write(*e);
             }
-            self.spans
-                .push((atom, Span::Region(self.base + self.used, n as u32)));
+            // SAFETY: as above.
+            unsafe { self.located.set(atom, self.base + self.used, n) };
             self.used += n;
         } else {
-            self.spans
-                .push((atom, Span::Overflow(self.overflow.len(), n as u32)));
+            self.spilled.push((atom, self.overflow.len(), n as u32));
             self.overflow.extend_from_slice(&self.scratch);
         }
     }

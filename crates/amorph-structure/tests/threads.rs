@@ -4,7 +4,8 @@ use amorph_structure::{Element, Lattice, NeighborList, PairSet, Rdf, Structure, 
 use nalgebra::Vector3;
 
 fn structure() -> Structure {
-    // 3 000 atoms on a jittered grid in a triclinic cell (deterministic, no RNG crate needed).
+    // 4 624 atoms on a jittered grid in a triclinic cell (deterministic, no RNG crate needed): enough
+    // for the binning to split its counting sort into blocks.
     let lattice = Lattice::from_parameters(34.0, 33.0, 35.0, 84.0, 97.0, 88.0).unwrap();
     let kinds = ["Li", "Si", "O", "O"].map(|s| Element::from_symbol(s).unwrap());
     let (mut species, mut frac) = (vec![], vec![]);
@@ -15,13 +16,13 @@ fn structure() -> Structure {
         x ^= x << 17;
         (x >> 11) as f64 / (1u64 << 53) as f64
     };
-    for i in 0..15 {
-        for j in 0..15 {
-            for k in 0..14 {
+    for i in 0..17 {
+        for j in 0..17 {
+            for k in 0..16 {
                 let jitter = Vector3::new(next(), next(), next()) * 0.5;
                 frac.push(
                     (Vector3::new(i as f64, j as f64, k as f64) + jitter)
-                        .component_div(&Vector3::new(15.0, 15.0, 14.0)),
+                        .component_div(&Vector3::new(17.0, 17.0, 16.0)),
                 );
                 species.push(kinds[species.len() % 4]);
             }
