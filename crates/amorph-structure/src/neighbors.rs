@@ -963,10 +963,11 @@ impl Neighbourhood {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             for v in &mut self.x {
-                v.reserve(total);
+                v.reserve(total + 8);
             }
-            self.head.reserve(total);
-            // SAFETY: the CPU has AVX-512F, and room for `total` more candidates was reserved.
+            self.head.reserve(total + 4);
+            // SAFETY: the CPU has AVX-512F, and room for `total` more candidates (and the
+            // vectors' overrun) was reserved.
             unsafe { self.append_layer_avx512(grid, bin, s2 as u32, c) };
             return (total, home);
         }
@@ -978,7 +979,8 @@ impl Neighbourhood {
     }
 
     /// The copies of [`append_layer`](Self::append_layer), eight coordinates (four heads) at a
-    /// time, the last few masked. The caller reserves room for the whole layer.
+    /// time; a bin's last vector is stored whole, running past its end. The caller reserves room
+    /// for the whole layer plus eight coordinates and four heads.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn append_layer_avx512(&mut self, grid: &CellGrid, bin: usize, s2: u32, c: Vector3<f64>) {
@@ -1001,26 +1003,37 @@ impl Neighbourhood {
             let slots = grid.bin_slots(row + bin);
             let m = slots.len();
             let t = cart + c;
+            let readable = grid.axes[0].len() - slots.start;
             for k in 0..3 {
-                let src = grid.axes[k][slots.clone()].as_ptr();
+                // From the whole array: full vectors read on into the next bins.
+                let src = grid.axes[k][slots.start..].as_ptr();
                 let tk = _mm512_set1_pd(t[k]);
                 for i in (0..m).step_by(8) {
-                    let lanes = mask(m - i, 8) as __mmask8;
-                    // SAFETY: lanes past m are neither read nor written; the caller reserved room.
+                    // SAFETY: full vectors are read only within the array (masked ones read
+                    // lanes below m only), and the caller reserved room for eight more values
+                    // than the layer holds, so the lanes written past the bin are within it (and
+                    // overwritten by the next bin or left past the length).
                     unsafe {
-                        let v = _mm512_maskz_loadu_pd(lanes, src.add(i));
-                        _mm512_mask_storeu_pd(out[k].add(len + i), lanes, _mm512_add_pd(v, tk));
+                        let v = if i + 8 <= readable {
+                            _mm512_loadu_pd(src.add(i))
+                        } else {
+                            _mm512_maskz_loadu_pd(mask(m - i, 8) as __mmask8, src.add(i))
+                        };
+                        _mm512_storeu_pd(out[k].add(len + i), _mm512_add_pd(v, tk));
                     }
                 }
             }
-            let src = grid.index_and_image[slots].as_ptr().cast::<i32>();
+            let src = grid.index_and_image[slots.start..].as_ptr().cast::<i32>();
             let shift = _mm512_broadcast_i32x4(_mm_setr_epi32(0, s0, s1, s2 as i32));
             for i in (0..4 * m).step_by(16) {
-                let lanes = mask(4 * m - i, 16) as __mmask16;
-                // SAFETY: as above, four u32 per head.
+                // SAFETY: as above, four u32 per head, and room for four more heads.
                 unsafe {
-                    let v = _mm512_maskz_loadu_epi32(lanes, src.add(i));
-                    _mm512_mask_storeu_epi32(heads.add(4 * len + i), lanes, _mm512_add_epi32(v, shift));
+                    let v = if i + 16 <= 4 * readable {
+                        _mm512_loadu_si512(src.add(i).cast())
+                    } else {
+                        _mm512_maskz_loadu_epi32(mask(4 * m - i, 16) as __mmask16, src.add(i))
+                    };
+                    _mm512_storeu_si512(heads.add(4 * len + i).cast(), _mm512_add_epi32(v, shift));
                 }
             }
             len += m;
