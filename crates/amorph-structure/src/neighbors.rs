@@ -1125,8 +1125,10 @@ impl Neighbourhood {
     ) -> usize {
         let oi = grid.offset[p].map(|o| o as u32);
         let mut m = 0;
+        assert!(out.len() >= self.len());
         self.within::<HALF>(grid, p, rc2, |e, d2| {
-            out[m].write(Neighbor {
+            // SAFETY: there are at most as many neighbours as candidates (asserted above).
+            unsafe { out.get_unchecked_mut(m) }.write(Neighbor {
                 index: e[0],
                 image: [
                     e[1].wrapping_add(oi[0]) as i32,
@@ -1155,16 +1157,26 @@ impl Neighbourhood {
         let first = if HALF { itself + 1 } else { 0 };
         let n = self.len() - first;
         let from = self.start + first;
+        // A full list's candidates include p itself: an infinite coordinate keeps it out, which
+        // spares the loop below a test per neighbour.
+        let own = from + itself;
+        let kept = if HALF {
+            0.0
+        } else {
+            std::mem::replace(&mut self.x[0][own], f64::INFINITY)
+        };
         let x = [&self.x[0][from..], &self.x[1][from..], &self.x[2][from..]];
         let origin = [grid.axes[0][p], grid.axes[1][p], grid.axes[2][p]];
         let h = squared_distances_within(x, origin, Translated, rc2, &mut self.d2[..n], &mut self.hits[..n]);
-        let head = &self.head[from..];
+        if !HALF {
+            self.x[0][own] = kept;
+        }
+        let (head, d2) = (&self.head[from..from + n], &self.d2[..n]);
         for &k in &self.hits[..h] {
             let k = k as usize;
-            if !HALF && k == itself {
-                continue;
-            }
-            f(head[k], self.d2[k]);
+            debug_assert!(k < n);
+            // SAFETY: the distance pass keeps indices below n only.
+            unsafe { f(*head.get_unchecked(k), *d2.get_unchecked(k)) };
         }
     }
 }
