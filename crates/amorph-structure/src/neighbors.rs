@@ -570,7 +570,8 @@ impl Translation for Translated {
 /// may run on, and are then read up to three points further) translated by `shift`, into `d2`; the
 /// indices within `rc2` go, in order, to the front of `hits`, and their number is returned.
 /// The translation is added first, (x + t) − origin, so that points gathered already translated
-/// give the same bits.
+/// give the same bits; d² is then dz·dz + (dy·dy + dx·dx) with fused multiply-adds where the CPU has
+/// them (every kernel of one machine gives the same bits).
 fn squared_distances_within(
     x: [&[f64]; 3],
     origin: [f64; 3],
@@ -582,24 +583,28 @@ fn squared_distances_within(
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("avx512vl") && has!("popcnt") {
-            // SAFETY: the CPU has AVX-512F, AVX-512VL and POPCNT (checked just above).
+        if has!("avx512f") && has!("avx512vl") && has!("popcnt") && has!("fma") {
+            // SAFETY: the CPU has AVX-512F, AVX-512VL, POPCNT and FMA (checked just above).
             return unsafe { squared_distances_within_avx512(x, origin, shift, rc2, d2, hits) };
         }
-        if has!("avx2") && has!("popcnt") {
-            // SAFETY: the CPU has AVX2 and POPCNT (checked just above).
+        if has!("avx2") && has!("popcnt") && has!("fma") {
+            // SAFETY: the CPU has AVX2, POPCNT and FMA (checked just above).
             return unsafe { squared_distances_within_avx2(x, origin, shift, rc2, d2, hits) };
         }
     }
-    squared_distances_within_scalar(x, origin, shift, rc2, d2, hits, 0, 0)
+    squared_distances_within_scalar::<FUSED_SCALAR>(x, origin, shift, rc2, d2, hits, 0, 0)
 }
 
+/// Whether the scalar pass fuses its multiply-adds when it is the only one: where `f64::mul_add` is
+/// one instruction (elsewhere it is a library call, many times slower).
+const FUSED_SCALAR: bool = cfg!(any(target_arch = "aarch64", target_feature = "fma"));
+
 /// [`squared_distances_within`] eight candidates at a time with AVX-512: the same operations in the
-/// same order as the scalar pass (so the same bits); the comparison's mask register selects the
+/// same order as the fused scalar pass (so the same bits); the comparison's mask register selects the
 /// indices to keep, which one compress packs to the front. Masked loads and stores take the last one
 /// to seven candidates, so nothing past `d2.len()` is read.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+#[target_feature(enable = "avx512f,avx512vl,popcnt,fma")]
 unsafe fn squared_distances_within_avx512(
     x: [&[f64]; 3],
     origin: [f64; 3],
@@ -621,10 +626,7 @@ unsafe fn squared_distances_within_avx512(
         let dx = _mm512_sub_pd(shift.apply8(0, load(xs)), o[0]);
         let dy = _mm512_sub_pd(shift.apply8(1, load(ys)), o[1]);
         let dz = _mm512_sub_pd(shift.apply8(2, load(zs)), o[2]);
-        _mm512_add_pd(
-            _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
-            _mm512_mul_pd(dz, dz),
-        )
+        _mm512_fmadd_pd(dz, dz, _mm512_fmadd_pd(dy, dy, _mm512_mul_pd(dx, dx)))
     };
     let mut index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let eight = _mm256_set1_epi32(8);
@@ -665,11 +667,11 @@ unsafe fn squared_distances_within_avx512(
     h
 }
 
-/// [`squared_distances_within`] from index `k` on, `h` indices already kept. The distances are taken
-/// in one pass (which vectorises) and compacted in a second, branch-free: every index is written and
-/// kept by advancing the count.
+/// [`squared_distances_within`] from index `k` on, `h` indices already kept, with fused
+/// multiply-adds if `FUSED`. The distances are taken in one pass (which vectorises) and compacted in
+/// a second, branch-free: every index is written and kept by advancing the count.
 #[allow(clippy::too_many_arguments)]
-fn squared_distances_within_scalar(
+fn squared_distances_within_scalar<const FUSED: bool>(
     x: [&[f64]; 3],
     origin: [f64; 3],
     shift: impl Translation,
@@ -685,7 +687,11 @@ fn squared_distances_within_scalar(
         let dx = shift.apply(0, xs[j]) - origin[0];
         let dy = shift.apply(1, ys[j]) - origin[1];
         let dz = shift.apply(2, zs[j]) - origin[2];
-        d2[j] = dx * dx + dy * dy + dz * dz;
+        d2[j] = if FUSED {
+            dz.mul_add(dz, dy.mul_add(dy, dx * dx))
+        } else {
+            dx * dx + dy * dy + dz * dz
+        };
     }
     let hits = &mut hits[..n];
     for (j, &d) in d2.iter().enumerate().skip(k) {
@@ -730,12 +736,12 @@ const FIRST_LANES_32: [[i32; 4]; 5] = [
 ];
 
 /// [`squared_distances_within`] four candidates at a time: the same operations in the same order as
-/// the scalar pass (so the same bits), then one comparison gives a 4-bit mask; two such masks make a
+/// the fused scalar pass (so the same bits), then one comparison gives a 4-bit mask; two such masks make a
 /// byte, whose set positions are stored at once from a table and counted by its population. The
 /// scalar compaction's one-element-per-cycle dependency on the count goes, and the distances are
 /// compared while still in registers.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,popcnt")]
+#[target_feature(enable = "avx2,popcnt,fma")]
 unsafe fn squared_distances_within_avx2(
     x: [&[f64]; 3],
     origin: [f64; 3],
@@ -755,10 +761,7 @@ unsafe fn squared_distances_within_avx2(
         let dx = _mm256_sub_pd(shift.apply4(0, _mm256_loadu_pd(xs.as_ptr().add(k))), o[0]);
         let dy = _mm256_sub_pd(shift.apply4(1, _mm256_loadu_pd(ys.as_ptr().add(k))), o[1]);
         let dz = _mm256_sub_pd(shift.apply4(2, _mm256_loadu_pd(zs.as_ptr().add(k))), o[2]);
-        _mm256_add_pd(
-            _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)),
-            _mm256_mul_pd(dz, dz),
-        )
+        _mm256_fmadd_pd(dz, dz, _mm256_fmadd_pd(dy, dy, _mm256_mul_pd(dx, dx)))
     };
     let limit = _mm256_set1_pd(rc2);
     let (mut k, mut h) = (0, 0);
@@ -811,7 +814,7 @@ unsafe fn squared_distances_within_avx2(
         }
         return h + kept;
     }
-    squared_distances_within_scalar(x, origin, shift, rc2, d2, hits, k, h)
+    squared_distances_within_scalar::<true>(x, origin, shift, rc2, d2, hits, k, h)
 }
 
 /// Candidate neighbours of an atom: the atoms in `slots`, translated by `shift`.
@@ -1827,57 +1830,79 @@ mod tests {
                     axis[n..].fill(origin[k] - shift[k]);
                 }
                 let x = [&axes[0][..], &axes[1][..], &axes[2][..]];
-                let (mut d2, mut hits) = (vec![f64::NAN; n], vec![u32::MAX; n]);
-                let h = squared_distances_within_scalar(x, origin, shift, rc2, &mut d2, &mut hits, 0, 0);
-                let expected: Vec<u32> = (0..n as u32).filter(|&k| d2[k as usize] <= rc2).collect();
-                assert_eq!(hits[..h], expected[..]);
+                // The scalar pass, fused and not, is the reference of the paths that are.
+                let scalar = |fused: bool| {
+                    let (mut d2, mut hits) = (vec![f64::NAN; n], vec![u32::MAX; n]);
+                    let h = if fused {
+                        squared_distances_within_scalar::<true>(
+                            x, origin, shift, rc2, &mut d2, &mut hits, 0, 0,
+                        )
+                    } else {
+                        squared_distances_within_scalar::<false>(
+                            x, origin, shift, rc2, &mut d2, &mut hits, 0, 0,
+                        )
+                    };
+                    let expected: Vec<u32> = (0..n as u32).filter(|&k| d2[k as usize] <= rc2).collect();
+                    assert_eq!(hits[..h], expected[..]);
+                    (d2, expected)
+                };
+                let reference = [scalar(false), scalar(true)];
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                for (path, d2_any, hits_any) in every_path(x, origin, shift, rc2, n) {
-                    assert_eq!(hits_any, expected, "{path}");
-                    assert_eq!(bits(&d2_any), bits(&d2), "{path}");
+                for (path, fused, d2_any, hits_any) in every_path(x, origin, shift, rc2, n) {
+                    let (d2, expected) = &reference[usize::from(fused)];
+                    assert_eq!(&hits_any, expected, "{path}");
+                    assert_eq!(bits(&d2_any), bits(d2), "{path}");
                 }
                 // The points stored translated (as a gathered neighbourhood does).
                 let moved = [0, 1, 2].map(|k| axes[k].iter().map(|&v| v + shift[k]).collect::<Vec<_>>());
                 let moved = [&moved[0][..], &moved[1][..], &moved[2][..]];
-                for (path, d2_any, hits_any) in every_path(moved, origin, Translated, rc2, n) {
-                    assert_eq!(hits_any, expected, "{path}, translated");
-                    assert_eq!(bits(&d2_any), bits(&d2), "{path}, translated");
+                for (path, fused, d2_any, hits_any) in every_path(moved, origin, Translated, rc2, n) {
+                    let (d2, expected) = &reference[usize::from(fused)];
+                    assert_eq!(&hits_any, expected, "{path}, translated");
+                    assert_eq!(bits(&d2_any), bits(d2), "{path}, translated");
                 }
             }
         }
     }
 
     /// The squared distances and kept indices of the first n points from the dispatching pass and
-    /// from each vector kernel this CPU can run.
+    /// from each vector kernel this CPU can run, and whether each fuses its multiply-adds.
     fn every_path(
         x: [&[f64]; 3],
         origin: [f64; 3],
         shift: impl Translation,
         rc2: f64,
         n: usize,
-    ) -> Vec<(&'static str, Vec<f64>, Vec<u32>)> {
+    ) -> Vec<(&'static str, bool, Vec<f64>, Vec<u32>)> {
         let mut out = Vec::new();
-        let mut run = |path, f: &dyn Fn(&mut [f64], &mut [u32]) -> usize| {
+        let mut run = |path, fused, f: &dyn Fn(&mut [f64], &mut [u32]) -> usize| {
             let (mut d2, mut hits) = (vec![f64::NAN; n], vec![u32::MAX; n]);
             let h = f(&mut d2, &mut hits);
             hits.truncate(h);
-            out.push((path, d2, hits));
+            out.push((path, fused, d2, hits));
         };
-        run("dispatch", &|d2, hits| {
+        #[cfg(target_arch = "x86_64")]
+        let vector = {
+            use std::arch::is_x86_feature_detected as has;
+            has!("avx2") && has!("popcnt") && has!("fma")
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let vector = false;
+        run("dispatch", vector || FUSED_SCALAR, &|d2, hits| {
             squared_distances_within(x, origin, shift, rc2, d2, hits)
         });
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") && has!("popcnt") {
-                // SAFETY: the CPU has AVX2 and POPCNT.
-                run("avx2", &|d2, hits| unsafe {
+            if has!("avx2") && has!("popcnt") && has!("fma") {
+                // SAFETY: the CPU has AVX2, POPCNT and FMA.
+                run("avx2", true, &|d2, hits| unsafe {
                     squared_distances_within_avx2(x, origin, shift, rc2, d2, hits)
                 });
             }
-            if has!("avx512f") && has!("avx512vl") && has!("popcnt") {
-                // SAFETY: the CPU has AVX-512F, AVX-512VL and POPCNT.
-                run("avx512", &|d2, hits| unsafe {
+            if has!("avx512f") && has!("avx512vl") && has!("popcnt") && has!("fma") {
+                // SAFETY: the CPU has AVX-512F, AVX-512VL, POPCNT and FMA.
+                run("avx512", true, &|d2, hits| unsafe {
                     squared_distances_within_avx512(x, origin, shift, rc2, d2, hits)
                 });
             }
