@@ -3,11 +3,14 @@
 //! The structure is a jittered cubic grid at the number density of Li2Si2O5 glass (0.0744 Å⁻³), built by
 //! a SplitMix64 sequence that `validation/bench_structure.py` reproduces bit for bit, so pymatgen times
 //! the same structure (see docs/benchmarks.md).
+//!
+//! `cargo bench -p amorph-structure --bench neighbors -- --times N` instead builds each of the three
+//! N times in turn and prints the wall times (seconds) as JSON, for the script's interleaved rounds.
 
 use std::hint::black_box;
 
 use amorph_structure::{Element, Lattice, NeighborList, PairSet, Rdf, Structure};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use nalgebra::Vector3;
 
 struct SplitMix64(u64);
@@ -70,5 +73,47 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// `--times N`: the three tasks in turn, N times, one wall time each.
+fn times(n: usize) {
+    let s = glass_10k();
+    let time = |f: &dyn Fn()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
+    };
+    let (mut full, mut half, mut rdf) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        full.push(time(&|| {
+            black_box(
+                NeighborList::build(s.lattice(), s.positions(), black_box(5.0), PairSet::Full).unwrap(),
+            );
+        }));
+        half.push(time(&|| {
+            black_box(
+                NeighborList::build(s.lattice(), s.positions(), black_box(5.0), PairSet::Half).unwrap(),
+            );
+        }));
+        rdf.push(time(&|| {
+            black_box(Rdf::new(&s, black_box(6.0), 60).unwrap());
+        }));
+    }
+    let list = |v: &[f64]| v.iter().map(|t| format!("{t:.9}")).collect::<Vec<_>>().join(", ");
+    println!(
+        "{{\"full\": [{}], \"half\": [{}], \"rdf\": [{}]}}",
+        list(&full),
+        list(&half),
+        list(&rdf)
+    );
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--times") {
+        times(args.get(at + 1).and_then(|a| a.parse().ok()).unwrap_or(50).max(1));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
