@@ -107,6 +107,184 @@ pub(crate) struct CellGrid {
 /// An atom's bin, wrapped Cartesian position (Å) and the lattice translation removed by wrapping.
 type Binned = (u32, Vector3<f64>, [i32; 3]);
 
+/// Bins atoms for [`CellGrid::fill`]: fractional coordinates as `Lattice::to_fractional` takes them
+/// (the same bits), written out because the generic matrix product is not inlined here.
+struct Binner {
+    /// Columns of the inverse matrix and of the matrix.
+    inverse: [[f64; 3]; 3],
+    matrix: [[f64; 3]; 3],
+    n: [u32; 3],
+}
+
+impl Binner {
+    fn new(lattice: &Lattice, n: [usize; 3]) -> Self {
+        let columns = |m: &nalgebra::Matrix3<f64>| [0, 1, 2].map(|i| [m[(0, i)], m[(1, i)], m[(2, i)]]);
+        Binner {
+            inverse: columns(lattice.inverse()),
+            matrix: columns(lattice.matrix()),
+            n: n.map(|v| v as u32),
+        }
+    }
+
+    /// Bins `atoms` into `out` and counts them per bin; returns the first atom with an unusable
+    /// position (then `out` is only partly written).
+    fn block(
+        &self,
+        atoms: &[Vector3<f64>],
+        out: &mut [MaybeUninit<Binned>],
+        counts: &mut [u32],
+    ) -> Option<usize> {
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            while done + 8 <= atoms.len() {
+                // SAFETY: the CPU has AVX-512F (checked above).
+                let Some(eight) = (unsafe { self.eight(&atoms[done..done + 8]) }) else {
+                    break;
+                };
+                for (slot, binned) in out[done..done + 8].iter_mut().zip(eight) {
+                    counts[binned.0 as usize] += 1;
+                    slot.write(binned);
+                }
+                done += 8;
+            }
+        }
+        for (i, p) in atoms.iter().enumerate().skip(done) {
+            let Some(binned) = self.one(p) else {
+                return Some(i);
+            };
+            counts[binned.0 as usize] += 1;
+            out[i].write(binned);
+        }
+        None
+    }
+
+    /// One atom, or `None` if its position is unusable (not finite, or more than 10⁹ cells away).
+    fn one(&self, p: &Vector3<f64>) -> Option<Binned> {
+        let dot = |c: &[f64; 3], v: [f64; 3]| c[0] * v[0] + c[1] * v[1] + c[2] * v[2];
+        let v = [p.x, p.y, p.z];
+        let inv = &self.inverse;
+        let f = [dot(&inv[0], v), dot(&inv[1], v), dot(&inv[2], v)];
+        if !f.iter().all(|x| x.abs() <= 1e9) {
+            return None;
+        }
+        let (mut fw, mut fl, mut flat) = ([0.0; 3], [0i32; 3], 0u32);
+        for k in 0..3 {
+            // SAFETY (the three conversions): |f| ≤ 1e9, and 0 ≤ w < 1 below, so every value
+            // converted is in range; the saturating `as` costs half the binning time.
+            let t = unsafe { f[k].to_int_unchecked::<i64>() } as f64;
+            // floor(f), and +0 for −0 (as the vector path gives it).
+            let mut lower = if t > f[k] { t - 1.0 } else { t };
+            let mut w = f[k] - lower;
+            // A coordinate a hair below an integer wraps to exactly 1.0: count it in the next
+            // cell, so that position = wrapped + offset·lattice still holds.
+            if w >= 1.0 {
+                w = 0.0;
+                lower += 1.0;
+            }
+            fw[k] = w;
+            fl[k] = unsafe { lower.to_int_unchecked::<i32>() };
+            let b = unsafe { (w * self.n[k] as f64).to_int_unchecked::<u32>() }.min(self.n[k] - 1);
+            flat = flat * self.n[k] + b;
+        }
+        let m = &self.matrix;
+        Some((
+            flat,
+            Vector3::new(dot(&m[0], fw), dot(&m[1], fw), dot(&m[2], fw)),
+            fl,
+        ))
+    }
+
+    /// Eight atoms with AVX-512, the same operations as [`one`](Self::one) (the same bits), or
+    /// `None` if one of them has an unusable position.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn eight(&self, atoms: &[Vector3<f64>]) -> Option<[Binned; 8]> {
+        use std::arch::x86_64::*;
+        assert_eq!(atoms.len(), 8);
+        // SAFETY: eight `Vector3<f64>` are 24 contiguous f64 (nalgebra's matrices are repr(C)
+        // over their [f64; 3] storage).
+        let (a, b, c) = unsafe {
+            let p = atoms.as_ptr().cast::<f64>();
+            (
+                _mm512_loadu_pd(p),
+                _mm512_loadu_pd(p.add(8)),
+                _mm512_loadu_pd(p.add(16)),
+            )
+        };
+        // Coordinate k of atom j is element 3j + k of a‖b‖c: the first six or five from a and b,
+        // then the rest from c.
+        let pick = |first: __m512i, then: __m512i| {
+            _mm512_permutex2var_pd(_mm512_permutex2var_pd(a, first, b), then, c)
+        };
+        let v = [
+            pick(
+                _mm512_setr_epi64(0, 3, 6, 9, 12, 15, 0, 0),
+                _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 10, 13),
+            ),
+            pick(
+                _mm512_setr_epi64(1, 4, 7, 10, 13, 0, 0, 0),
+                _mm512_setr_epi64(0, 1, 2, 3, 4, 8, 11, 14),
+            ),
+            pick(
+                _mm512_setr_epi64(2, 5, 8, 11, 14, 0, 0, 0),
+                _mm512_setr_epi64(0, 1, 2, 3, 4, 9, 12, 15),
+            ),
+        ];
+        let dot = |c: &[f64; 3], v: &[__m512d; 3]| {
+            let term = |k: usize| _mm512_mul_pd(_mm512_set1_pd(c[k]), v[k]);
+            _mm512_add_pd(_mm512_add_pd(term(0), term(1)), term(2))
+        };
+        let f = [0, 1, 2].map(|k| dot(&self.inverse[k], &v));
+        let limit = _mm512_set1_pd(1e9);
+        let usable = f.iter().fold(0xffu8, |m, &x| {
+            m & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(_mm512_abs_pd(x), limit)
+        });
+        if usable != 0xff {
+            return None;
+        }
+        let (zero, one) = (_mm512_setzero_pd(), _mm512_set1_pd(1.0));
+        let mut fw = [zero; 3];
+        let mut fl = [_mm256_setzero_si256(); 3];
+        let mut flat = _mm256_setzero_si256();
+        for k in 0..3 {
+            // floor, then +0 for −0.
+            let lower = _mm512_add_pd(
+                _mm512_roundscale_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(f[k]),
+                zero,
+            );
+            let w = _mm512_sub_pd(f[k], lower);
+            let wraps = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(w, one);
+            fw[k] = _mm512_mask_mov_pd(w, wraps, zero);
+            fl[k] = _mm512_cvttpd_epi32(_mm512_mask_add_pd(lower, wraps, lower, one));
+            let nk = _mm512_set1_pd(self.n[k] as f64);
+            let b = _mm256_min_epu32(
+                _mm512_cvttpd_epu32(_mm512_mul_pd(fw[k], nk)),
+                _mm256_set1_epi32(self.n[k] as i32 - 1),
+            );
+            flat = _mm256_add_epi32(_mm256_mullo_epi32(flat, _mm256_set1_epi32(self.n[k] as i32)), b);
+        }
+        let cart = [0, 1, 2].map(|k| dot(&self.matrix[k], &fw));
+        let mut bins = [0u32; 8];
+        let (mut x, mut off) = ([[0.0; 8]; 3], [[0i32; 8]; 3]);
+        // SAFETY: stores to local arrays of the vectors' sizes.
+        unsafe {
+            _mm256_storeu_si256(bins.as_mut_ptr().cast(), flat);
+            for k in 0..3 {
+                _mm512_storeu_pd(x[k].as_mut_ptr(), cart[k]);
+                _mm256_storeu_si256(off[k].as_mut_ptr().cast(), fl[k]);
+            }
+        }
+        Some(std::array::from_fn(|j| {
+            (
+                bins[j],
+                Vector3::new(x[0][j], x[1][j], x[2][j]),
+                [off[0][j], off[1][j], off[2][j]],
+            )
+        }))
+    }
+}
+
 /// Where [`CellGrid::fill`]'s blocks of atoms write their slots, concurrently (each slot by one
 /// block only).
 struct SlotWriter {
@@ -186,40 +364,7 @@ impl CellGrid {
         // in each bin, the atoms go to their slots (in index order within a bin, whatever the
         // blocks, so the result does not depend on the thread count).
         //
-        // Fractional coordinates as `Lattice::to_fractional` takes them (the same bits), written
-        // out: the generic matrix product is not inlined here.
-        let columns = |m: &nalgebra::Matrix3<f64>| [0, 1, 2].map(|i| [m[(0, i)], m[(1, i)], m[(2, i)]]);
-        let (inverse, matrix) = (columns(lattice.inverse()), columns(lattice.matrix()));
-        let bins_f = n.map(|v| v as f64);
-        let last = n.map(|v| v as u32 - 1);
-        let bin_atom = |p: &Vector3<f64>| {
-            let dot = |c: &[f64; 3], v: [f64; 3]| c[0] * v[0] + c[1] * v[1] + c[2] * v[2];
-            let v = [p.x, p.y, p.z];
-            let f = [dot(&inverse[0], v), dot(&inverse[1], v), dot(&inverse[2], v)];
-            if !f.iter().all(|x| x.abs() <= 1e9) {
-                return None;
-            }
-            let (mut fw, mut fl, mut flat) = ([0.0; 3], [0i32; 3], 0u32);
-            for k in 0..3 {
-                // SAFETY (the three conversions): |f| ≤ 1e9, and 0 ≤ w < 1 below, so every
-                // value converted is in range; the saturating `as` costs half the binning time.
-                let t = unsafe { f[k].to_int_unchecked::<i64>() } as f64;
-                let mut lower = if t > f[k] { t - 1.0 } else { t };
-                let mut w = f[k] - lower;
-                // A coordinate a hair below an integer wraps to exactly 1.0: count it in the
-                // next cell, so that position = wrapped + offset·lattice still holds.
-                if w >= 1.0 {
-                    w = 0.0;
-                    lower += 1.0;
-                }
-                fw[k] = w;
-                fl[k] = unsafe { lower.to_int_unchecked::<i32>() };
-                let b = unsafe { (w * bins_f[k]).to_int_unchecked::<u32>() }.min(last[k]);
-                flat = flat * n[k] as u32 + b;
-            }
-            let cart = Vector3::new(dot(&matrix[0], fw), dot(&matrix[1], fw), dot(&matrix[2], fw));
-            Some((flat, cart, fl))
-        };
+        let binner = Binner::new(lattice, n);
         // Each block counts into its own array of bins: a tiny cutoff (many more bins than atoms)
         // keeps to one block.
         let blocks = if natoms >= PARALLEL_SLOTS {
@@ -241,14 +386,8 @@ impl CellGrid {
             counts.clear();
             counts.resize(nbins, 0);
             let first = k * block_len;
-            for (i, out) in atoms.iter_mut().enumerate() {
-                let Some(binned) = bin_atom(&positions[first + i]) else {
-                    return Some(first + i);
-                };
-                counts[binned.0 as usize] += 1;
-                out.write(binned);
-            }
-            None
+            let block = &positions[first..first + atoms.len()];
+            binner.block(block, atoms, counts).map(|i| first + i)
         };
         let bad = if blocks > 1 {
             self.bin_of.spare_capacity_mut()[..natoms]
@@ -1862,6 +2001,50 @@ mod tests {
                     assert_eq!(bits(&d2_any), bits(d2), "{path}, translated");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn binning_eight_at_a_time_gives_the_bits_of_one_at_a_time() {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            let l = Lattice::from_parameters(7.3, 8.1, 9.7, 81.0, 97.0, 104.0).unwrap();
+            let binner = Binner::new(&l, [3, 4, 5]);
+            let at = |f: [f64; 3]| l.to_cartesian(&Vector3::from(f));
+            // Zeros of both signs, lattice points, a hair below one (wraps to the next cell),
+            // negative and far images, then arbitrary points.
+            let mut pos = vec![
+                Vector3::zeros(),
+                Vector3::new(-0.0, -0.0, -0.0),
+                at([1.0, 2.0, -3.0]),
+                at([-1e-17, 0.3, 0.5]),
+                at([0.999_999_999_999_999_9, -0.25, 0.75]),
+                at([-7.5, 12.25, -0.001]),
+                at([1e8, -1e8, 3.0]),
+                at([0.5, 0.5, 0.5]),
+            ];
+            let mut state = 11u64;
+            for _ in 0..56 {
+                let mut next = || {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (state >> 11) as f64 / (1u64 << 53) as f64 * 60.0 - 30.0
+                };
+                pos.push(Vector3::new(next(), next(), next()));
+            }
+            let bits = |b: &Binned| (b.0, b.1.map(f64::to_bits), b.2);
+            for chunk in pos.chunks(8) {
+                // SAFETY: the CPU has AVX-512F.
+                let eight = unsafe { binner.eight(chunk) }.unwrap();
+                for (p, got) in chunk.iter().zip(&eight) {
+                    assert_eq!(bits(got), bits(&binner.one(p).unwrap()), "{p:?}");
+                }
+            }
+            let mut bad = pos[..8].to_vec();
+            bad[5].y = f64::NAN;
+            // SAFETY: as above.
+            assert!(unsafe { binner.eight(&bad) }.is_none());
         }
     }
 
