@@ -998,6 +998,24 @@ pub(crate) struct Neighbourhood {
 }
 
 impl Neighbourhood {
+    /// Scratch with room for the candidates of a typical home bin of `grid` (a full list's sliding
+    /// window holds up to five times as many before it drops the layers it has passed), so that a
+    /// work unit does not grow it step by step.
+    pub(crate) fn for_grid(grid: &CellGrid) -> Self {
+        let per_bin = grid.original.len().div_ceil(grid.nbins());
+        let candidates = 27 * per_bin + 64;
+        let mut near = Neighbourhood::default();
+        for v in &mut near.x {
+            v.reserve(6 * candidates);
+        }
+        near.head.reserve(6 * candidates);
+        near.d2.reserve(candidates);
+        near.hits.reserve(candidates);
+        near.reach.reserve(27);
+        near.columns.reserve(9);
+        near
+    }
+
     /// Gathers the candidates of the atoms of bin `home`. For a half list, only the runs under no
     /// translation (in slot order) and then those under a positive one: an atom's half of the pairs
     /// is then every candidate after itself (each unordered pair is kept by its lower slot when
@@ -1405,7 +1423,7 @@ impl NeighborList {
                     spilled: Vec::new(),
                     located: &located,
                 };
-                let mut near = Neighbourhood::default();
+                let mut near = Neighbourhood::for_grid(&grid);
                 if half {
                     near.write_all::<true>(&grid, bins, rc2, &mut out);
                 } else {

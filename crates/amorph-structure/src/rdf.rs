@@ -133,7 +133,7 @@ impl Accumulator {
             .par_chunks()
             .map(|bins_range| {
                 let mut h = vec![0u64; ne * ne * stride];
-                let mut near = Neighbourhood::default();
+                let mut near = Neighbourhood::for_grid(&grid);
                 // Each unordered pair is counted once here, under (its centre's kind, its
                 // neighbour's kind), and in both orders when the histograms are summed below.
                 for home in bins_range {
