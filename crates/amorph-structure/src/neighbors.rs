@@ -1138,64 +1138,28 @@ impl Neighbourhood {
         (total, home)
     }
 
-    /// The copies of [`append_layer`](Self::append_layer), eight coordinates (four heads) at a
-    /// time; a bin's last vector is stored whole, running past its end. The caller reserves room
-    /// for the whole layer plus eight coordinates and four heads.
+    /// The copies of [`append_layer`](Self::append_layer). The caller reserves room for the whole
+    /// layer plus eight coordinates and four heads.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn append_layer_avx512(&mut self, grid: &CellGrid, bin: usize, s2: u32, c: Vector3<f64>) {
-        use std::arch::x86_64::*;
-        let mask = |left: usize, lanes: usize| {
-            if left >= lanes {
-                u32::MAX
-            } else {
-                (1u32 << left) - 1
-            }
-        };
         let mut len = self.head.len();
-        let out = [
-            self.x[0].as_mut_ptr(),
-            self.x[1].as_mut_ptr(),
-            self.x[2].as_mut_ptr(),
-        ];
-        let heads = self.head.as_mut_ptr().cast::<i32>();
+        let x = [0, 1, 2].map(|k| self.x[k].as_mut_ptr());
+        let head = self.head.as_mut_ptr();
         for &(row, [s0, s1], cart) in &self.columns {
             let slots = grid.bin_slots(row + bin);
             let m = slots.len();
-            let t = cart + c;
-            let readable = grid.axes[0].len() - slots.start;
-            for k in 0..3 {
-                // From the whole array: full vectors read on into the next bins.
-                let src = grid.axes[k][slots.start..].as_ptr();
-                let tk = _mm512_set1_pd(t[k]);
-                for i in (0..m).step_by(8) {
-                    // SAFETY: full vectors are read only within the array (masked ones read
-                    // lanes below m only), and the caller reserved room for eight more values
-                    // than the layer holds, so the lanes written past the bin are within it (and
-                    // overwritten by the next bin or left past the length).
-                    unsafe {
-                        let v = if i + 8 <= readable {
-                            _mm512_loadu_pd(src.add(i))
-                        } else {
-                            _mm512_maskz_loadu_pd(mask(m - i, 8) as __mmask8, src.add(i))
-                        };
-                        _mm512_storeu_pd(out[k].add(len + i), _mm512_add_pd(v, tk));
-                    }
-                }
-            }
-            let src = grid.index_and_image[slots.start..].as_ptr().cast::<i32>();
-            let shift = _mm512_broadcast_i32x4(_mm_setr_epi32(0, s0, s1, s2 as i32));
-            for i in (0..4 * m).step_by(16) {
-                // SAFETY: as above, four u32 per head, and room for four more heads.
-                unsafe {
-                    let v = if i + 16 <= 4 * readable {
-                        _mm512_loadu_si512(src.add(i).cast())
-                    } else {
-                        _mm512_maskz_loadu_epi32(mask(4 * m - i, 16) as __mmask16, src.add(i))
-                    };
-                    _mm512_storeu_si512(heads.add(4 * len + i).cast(), _mm512_add_epi32(v, shift));
-                }
-            }
+            // SAFETY: the caller's reservation covers this bin and the overrun.
+            unsafe {
+                copy_translated_avx512(
+                    x.map(|p| p.add(len)),
+                    head.add(len),
+                    grid,
+                    slots,
+                    [s0, s1, s2 as i32],
+                    cart + c,
+                )
+            };
             len += m;
         }
         // SAFETY: every candidate up to `len` was written above.
@@ -1207,6 +1171,24 @@ impl Neighbourhood {
         }
     }
 
+    /// [`copy_translated_avx512`] past the candidates; the caller reserves room and sets the lengths.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn append_avx512(
+        &mut self,
+        grid: &CellGrid,
+        slots: std::ops::Range<usize>,
+        shift: [i32; 3],
+        shift_cart: Vector3<f64>,
+    ) {
+        let len = self.head.len();
+        // SAFETY: the caller's contract.
+        unsafe {
+            let x = [0, 1, 2].map(|k| self.x[k].as_mut_ptr().add(len));
+            copy_translated_avx512(x, self.head.as_mut_ptr().add(len), grid, slots, shift, shift_cart);
+        }
+    }
+
     /// Appends the atoms of `slots` under translation `shift` (`shift_cart` in Å).
     fn append(
         &mut self,
@@ -1215,6 +1197,24 @@ impl Neighbourhood {
         shift: [i32; 3],
         shift_cart: Vector3<f64>,
     ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            let (m, len) = (slots.len(), self.head.len());
+            for v in &mut self.x {
+                v.reserve(m + 8);
+            }
+            self.head.reserve(m + 4);
+            // SAFETY: the CPU has AVX-512F, and room for the run and the overrun was reserved;
+            // the run is then written.
+            unsafe {
+                self.append_avx512(grid, slots, shift, shift_cart);
+                for v in &mut self.x {
+                    v.set_len(len + m);
+                }
+                self.head.set_len(len + m);
+            }
+            return;
+        }
         for k in 0..3 {
             let t = shift_cart[k];
             self.x[k].extend(grid.axes[k][slots.clone()].iter().map(|&v| v + t));
@@ -1337,6 +1337,70 @@ impl Neighbourhood {
             debug_assert!(k < n);
             // SAFETY: the distance pass keeps indices below n only.
             unsafe { f(*head.get_unchecked(k), *d2.get_unchecked(k)) };
+        }
+    }
+}
+
+/// Writes the atoms of `slots`, translated by `shift` (`shift_cart` in Å), as candidates to `x` (by
+/// axis) and `head`, eight coordinates (four heads) at a time; the last vector of the run is stored
+/// whole, running past its end.
+///
+/// Inlined only into functions compiled for AVX-512F (its intrinsics are inlined with it there).
+///
+/// # Safety
+/// The CPU has AVX-512F, and `x` and `head` point to room for the run plus eight coordinates and
+/// four heads.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn copy_translated_avx512(
+    x: [*mut f64; 3],
+    head: *mut [u32; 4],
+    grid: &CellGrid,
+    slots: std::ops::Range<usize>,
+    shift: [i32; 3],
+    shift_cart: Vector3<f64>,
+) {
+    use std::arch::x86_64::*;
+    let mask = |left: usize, lanes: usize| {
+        if left >= lanes {
+            u32::MAX
+        } else {
+            (1u32 << left) - 1
+        }
+    };
+    let m = slots.len();
+    let readable = grid.axes[0].len() - slots.start;
+    for k in 0..3 {
+        // From the whole array: full vectors read on into the next bins.
+        let src = grid.axes[k][slots.start..].as_ptr();
+        let out = x[k];
+        // SAFETY (here and below): the caller runs with AVX-512F.
+        let t = unsafe { _mm512_set1_pd(shift_cart[k]) };
+        for i in (0..m).step_by(8) {
+            // SAFETY: full vectors are read only within the array (masked ones read lanes below
+            // m only), and the caller's capacity covers the lanes written past the run.
+            unsafe {
+                let v = if i + 8 <= readable {
+                    _mm512_loadu_pd(src.add(i))
+                } else {
+                    _mm512_maskz_loadu_pd(mask(m - i, 8) as __mmask8, src.add(i))
+                };
+                _mm512_storeu_pd(out.add(i), _mm512_add_pd(v, t));
+            }
+        }
+    }
+    let src = grid.index_and_image[slots.start..].as_ptr().cast::<i32>();
+    let out = head.cast::<i32>();
+    let t = unsafe { _mm512_broadcast_i32x4(_mm_setr_epi32(0, shift[0], shift[1], shift[2])) };
+    for i in (0..4 * m).step_by(16) {
+        // SAFETY: as above, four u32 per head.
+        unsafe {
+            let v = if i + 16 <= 4 * readable {
+                _mm512_loadu_si512(src.add(i).cast())
+            } else {
+                _mm512_maskz_loadu_epi32(mask(4 * m - i, 16) as __mmask16, src.add(i))
+            };
+            _mm512_storeu_si512(out.add(i).cast(), _mm512_add_epi32(v, t));
         }
     }
 }
